@@ -59,9 +59,17 @@ class Settings:
     def train_on_vertex(self) -> bool:
         return bool(self.vertex_project)
 
+    @property
+    def features_root(self) -> str:
+        return f"gs://{self.features_bucket}/level_features"
+
     def features_uri(self, day: str) -> str:
-        """The folder of one day's `level_features` export."""
-        return f"gs://{self.features_bucket}/level_features/dt={day}"
+        """The folder of one day's `level_features` export (replaced by each run of that day)."""
+        return f"{self.features_root}/dt={day}"
+
+    def model_uri(self, day: str) -> str:
+        """Where the local training writes the model and metrics trained on `day`."""
+        return f"gs://{self.features_bucket}/level_difficulty_model/dt={day}"
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_STATE_DIR = REPO_ROOT / ".state"
+DEFAULT_STATE_DIR = Path(os.environ.get("GA_STATE_DIR") or REPO_ROOT / ".state")
 
 RAW_TOPIC_PARTITIONS = 8
 DLQ_TOPIC_PARTITIONS = 2

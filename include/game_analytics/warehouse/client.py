@@ -26,3 +26,16 @@ def bigquery_client(settings: Settings):
             client_options={"api_endpoint": emulator},
         )
     return bigquery.Client(project=settings.bq_project, location=settings.bq_location)
+
+
+def airflow_bigquery_client(settings: Settings):
+    """Inside an Airflow task: a client built from the ``gcp_conn_id`` connection (credentials, project)."""
+    from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
+
+    hook = BigQueryHook(gcp_conn_id=settings.gcp_conn_id, use_legacy_sql=False, location=settings.bq_location)
+    return hook.get_client(project_id=settings.bq_project, location=settings.bq_location)
+
+
+def query_rows(client, sql: str) -> list[dict]:
+    """Run one query and return its rows as dicts (small results only: checks, status, tests)."""
+    return [dict(row) for row in client.query(sql).result()]

@@ -1,0 +1,111 @@
+"""Data-quality checks: SQL files next to each table, each marked ``fail`` or ``warn``.
+
+A check is ``sql/<table>/checks/<name>.sql`` whose first lines are ``-- severity: fail|warn`` and
+``-- description: ...``; its query returns the offending rows, so zero rows means it passed. Fail checks stop the
+run with a message naming the check, the table, the day and the offending values; warn checks are logged (and
+returned, so the task's XCom shows them in the UI) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from game_analytics.config import Settings
+from game_analytics.warehouse.sql_templates import SQL_DIR, render_sql
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ("fail", "warn")
+_HEADER = re.compile(r"^--\s*(severity|description):\s*(.+?)\s*$")
+SHOWN_ROWS = 5
+
+
+class DataQualityError(Exception):
+    """One or more fail checks found offending rows."""
+
+
+@dataclass(frozen=True)
+class Check:
+    table: str
+    name: str
+    severity: str
+    description: str
+    path: Path
+
+    @property
+    def template(self) -> str:
+        return str(self.path.relative_to(SQL_DIR))
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    day: str
+    offending: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.offending
+
+    def message(self) -> str:
+        shown = "; ".join(_format_row(r) for r in self.offending[:SHOWN_ROWS])
+        more = f" (and {len(self.offending) - SHOWN_ROWS} more)" if len(self.offending) > SHOWN_ROWS else ""
+        return (
+            f"[{self.check.severity}] check {self.check.name} on {self.check.table} for {self.day}: "
+            f"{self.check.description}; {len(self.offending)} offending row(s): {shown}{more}"
+        )
+
+
+def _format_row(row: dict) -> str:
+    return "{" + ", ".join(f"{k}={v!r}" for k, v in row.items()) + "}"
+
+
+def parse_check(path: Path) -> Check:
+    """Read a check's header; a missing or unknown severity is an error naming the file."""
+    headers: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        match = _HEADER.match(line.strip())
+        if not match:
+            break
+        headers[match.group(1)] = match.group(2)
+    severity = headers.get("severity")
+    if severity not in SEVERITIES:
+        raise ValueError(f"{path}: first line must be '-- severity: fail' or '-- severity: warn', got {severity!r}")
+    return Check(
+        table=path.parent.parent.name,
+        name=path.stem,
+        severity=severity,
+        description=headers.get("description", path.stem.replace("_", " ")),
+        path=path,
+    )
+
+
+def discover_checks(table: str) -> list[Check]:
+    return [parse_check(p) for p in sorted((SQL_DIR / table / "checks").glob("*.sql"))]
+
+
+def tables_with_checks() -> list[str]:
+    return sorted(p.parent.name for p in SQL_DIR.glob("*/checks") if any(p.glob("*.sql")))
+
+
+def run_checks(
+    run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str
+) -> list[CheckResult]:
+    """Run every check of ``table`` for ``day``; raise DataQualityError if a fail check found rows."""
+    results = []
+    for check in discover_checks(table):
+        sql = render_sql(check.template, settings, ds=day)
+        results.append(CheckResult(check, day, run_query(sql)))
+    for result in results:
+        if result.passed:
+            log.info("passed: %s on %s for %s", result.check.name, table, day)
+        elif result.check.severity == "warn":
+            log.warning("WARNING %s", result.message())
+    failures = [r for r in results if not r.passed and r.check.severity == "fail"]
+    if failures:
+        raise DataQualityError("\n".join(r.message() for r in failures))
+    return results

@@ -1,0 +1,105 @@
+"""Task factories of ``game_analytics_daily``; every task processes day D = ``ds``, the run's logical date.
+
+With ``DayAfterTimetable`` the logical date is the start of the data interval, the UTC day the run processes.
+
+Heavy modules (scikit-learn, the Vertex AI operator) are imported inside the task callables, never here, so the
+DAG parses in the time it takes to import Airflow and the BigQuery operator.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
+from airflow.sdk import task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from game_analytics.config import Settings, load_settings
+
+METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
+
+
+def _query_job(task_id: str, sql_file: str, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
+    """A standard-SQL query job whose text is the rendered template ``sql/<sql_file>``."""
+    return BigQueryInsertJobOperator(
+        task_id=task_id,
+        configuration={"query": {"query": sql_file, "useLegacySql": False}},
+        project_id=settings.bq_project,
+        location=settings.bq_location,
+        gcp_conn_id=settings.gcp_conn_id,
+        **kwargs,
+    )
+
+
+def metric_table(table: str, settings: Settings) -> BigQueryInsertJobOperator:
+    """Replace partition D of ``table`` with its query's rows, in one transaction (reruns never duplicate)."""
+    return _query_job(table, "replace_partition.sql", settings, params={"table": table})
+
+
+def export_features(settings: Settings) -> BigQueryInsertJobOperator:
+    """``level_features`` for D as Parquet into the features bucket, overwriting that day's folder."""
+    return _query_job("export_features", "level_features/export.sql", settings)
+
+
+@task
+def create_tables() -> list[str]:
+    """Idempotent set-up: the dataset and every table (CREATE ... IF NOT EXISTS)."""
+    from game_analytics.warehouse.client import airflow_bigquery_client
+    from game_analytics.warehouse.schema import create_dataset_and_tables
+
+    settings = load_settings()
+    return create_dataset_and_tables(airflow_bigquery_client(settings), settings)
+
+
+@task
+def run_checks(table: str, ds: str | None = None) -> list[str]:
+    """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
+    from game_analytics.daily.quality import run_checks as run
+    from game_analytics.warehouse.client import airflow_bigquery_client, query_rows
+
+    settings = load_settings()
+    client = airflow_bigquery_client(settings)
+    results = run(lambda sql: query_rows(client, sql), settings, table, ds)
+    return [r.message() for r in results if not r.passed]
+
+
+@task
+def trigger_ml_training(ds: str | None = None, **context) -> dict:
+    """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
+    day = date.fromisoformat(ds)
+    if day.weekday() != TRAINING_WEEKDAY:
+        raise AirflowSkipException(f"{day} is a {day:%A}; the model trains on Sundays only")
+    settings = load_settings()
+    if settings.train_on_vertex:
+        return _run_vertex_pipeline(settings, day, context)
+    return _train_locally(settings, day)
+
+
+def _train_locally(settings: Settings, day: date) -> dict:
+    from game_analytics.ml.train_local import train
+    from game_analytics.storage import local_path
+
+    return train(
+        features_root=local_path(settings.features_root),
+        model_dir=local_path(settings.model_uri(day.isoformat())),
+        training_date=day,
+        lookback_days=settings.training_lookback_days,
+    )
+
+
+def _run_vertex_pipeline(settings: Settings, day: date, context) -> dict:
+    # Imported here: the Vertex AI operator costs ~13 s of imports, which must not be paid at every DAG parse.
+    from airflow.providers.google.cloud.operators.vertex_ai.pipeline_job import RunPipelineJobOperator
+
+    operator = RunPipelineJobOperator(
+        task_id="vertex_pipeline_job",
+        project_id=settings.vertex_project,
+        region=settings.vertex_region,
+        display_name=f"level-difficulty-{day.isoformat()}",
+        template_path=settings.vertex_pipeline_template,
+        parameter_values={"training_date": day.isoformat(), "lookback_days": settings.training_lookback_days},
+        gcp_conn_id=settings.gcp_conn_id,
+    )
+    result = operator.execute(context)
+    return {"pipeline_job": result.get("name") if isinstance(result, dict) else None, "training_date": str(day)}

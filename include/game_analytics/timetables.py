@@ -1,0 +1,58 @@
+"""`DayAfterTimetable`: each run processes one whole UTC day, and starts a fixed delay after that day ends.
+
+On Airflow 3 a cron schedule is a trigger time (``CronTriggerTimetable``): the run at 02:00 on D+1 has a
+zero-length interval at D+1 and ``ds`` = D+1, not the day it should process. Here the data interval *is* the
+day: ``[D 00:00, D+1 00:00)`` UTC, so ``ds`` = D, ``data_interval_start``/``end`` bound the events, and
+``airflow backfill create --from-date D1 --to-date D2`` names the days it processes. The run waits until
+D+1 + ``delay`` (02:00 by default) so late events have time to arrive; the completeness sensor does the rest.
+
+Registered by ``plugins/game_analytics_plugin.py`` (Airflow only deserializes registered custom timetables).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+
+class DayAfterTimetable(CronDataIntervalTimetable):
+    """Daily UTC data intervals; a run is due ``delay_minutes`` after its day ends."""
+
+    def __init__(self, delay_minutes: int = 120) -> None:
+        super().__init__("0 0 * * *", timezone="UTC")
+        self.delay = timedelta(minutes=delay_minutes)
+        hours, minutes = divmod(delay_minutes, 60)
+        self.description = f"daily at {hours:02d}:{minutes:02d} UTC, for the previous UTC day"
+
+    @property
+    def summary(self) -> str:
+        return self.description
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        info = super().next_dagrun_info(
+            last_automated_data_interval=last_automated_data_interval, restriction=restriction
+        )
+        if info is None:
+            return None
+        return DagRunInfo(run_after=info.run_after + self.delay, data_interval=info.data_interval)
+
+    def serialize(self) -> dict[str, Any]:
+        return {"delay_minutes": int(self.delay.total_seconds() // 60)}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> DayAfterTimetable:
+        return cls(data["delay_minutes"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DayAfterTimetable) and other.delay == self.delay
+
+    def __hash__(self) -> int:
+        return hash(self.delay)

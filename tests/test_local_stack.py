@@ -1,0 +1,97 @@
+"""The launcher behind `make run`: servers come up healthy, clashes are explained, Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from game_analytics.localstack import bq_emulator
+from game_analytics.localstack.environment import REPO_ROOT, StackPorts, StateDirs
+from game_analytics.localstack.launcher import LocalStack
+from game_analytics.localstack.servers import StackError, free_port
+
+
+def test_bq_emulator_patch_target_exists():
+    """Fails loudly when bqemulator renames what we disable (see bq_emulator.py)."""
+    import importlib
+
+    module, cls, method = bq_emulator.PATCH_TARGET
+    assert callable(getattr(getattr(importlib.import_module(module), cls), method))
+
+
+def test_taken_port_names_port_and_setting(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        ports = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=port, airflow=free_port())
+        with pytest.raises(StackError) as err:
+            LocalStack(tmp_path, ports, with_airflow=False, say=lambda _m: None).start()
+    assert f"port {port}" in str(err.value) and "GA_KAFKA_PORT" in str(err.value)
+
+
+def api_token(port: int) -> str:
+    body = json.dumps({"username": "admin", "password": "admin"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/auth/token", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.load(resp)["access_token"]
+
+
+def api_get(port: int, path: str, token: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.load(resp)
+
+
+def wait_for_dags(port: int, expected: set[str], timeout: float = 180) -> dict:
+    token, deadline, dags = api_token(port), time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        dags = {d["dag_id"]: d for d in api_get(port, "/api/v2/dags", token)["dags"]}
+        if expected <= dags.keys():
+            return dags
+        time.sleep(2)
+    raise AssertionError(f"DAGs {expected - dags.keys()} not listed after {timeout} s; have {sorted(dags)}")
+
+
+@pytest.mark.airflow_e2e
+def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
+    """`make run` as a user runs it: UI and REST API on the port, DAGs listed unpaused, then Ctrl-C."""
+    ports = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
+    env = {**os.environ, "GA_STATE_DIR": str(tmp_path / "state")}
+    env.update({var: str(getattr(ports, name)) for name, var in StackPorts.SETTINGS.items()})
+    make = subprocess.Popen(
+        ["make", "run"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    output = []
+    try:
+        for line in make.stdout:
+            output.append(line)
+            if "Ctrl-C stops" in line or make.poll() is not None:
+                break
+        assert "Ctrl-C stops" in "".join(output), "".join(output)
+        assert f"http://localhost:{ports.airflow}" in "".join(output)
+        dags = wait_for_dags(ports.airflow, {"game_analytics_daily"})
+        assert not any(d["is_paused"] for d in dags.values())
+        token = api_token(ports.airflow)
+        assert api_get(ports.airflow, "/api/v2/importErrors", token)["total_entries"] == 0
+        started = [p for p in psutil.Process(make.pid).children(recursive=True)]
+        assert len(started) >= 6, [p.name() for p in started]
+    finally:
+        os.killpg(make.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the foreground group
+        rest, _ = make.communicate(timeout=60)
+    assert "stopped the local stack" in rest
+    time.sleep(1)
+    alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"left behind: {[(p.pid, p.cmdline()[:3]) for p in alive]}"
+    assert StateDirs(tmp_path / "state").logs.joinpath("airflow-scheduler.log").exists()
