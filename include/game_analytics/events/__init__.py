@@ -1,0 +1,1 @@
+"""Game events once decoded: enrichment into `events` rows, loading, and the DLQ reason codes."""
