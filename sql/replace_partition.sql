@@ -6,6 +6,6 @@ DELETE FROM `{{ project }}.{{ dataset }}.{{ params.table }}`
 WHERE `date` = DATE '{{ ds }}';
 
 INSERT INTO `{{ project }}.{{ dataset }}.{{ params.table }}`
-{% include params.table ~ '/query.sql' %};
+{% include params.table ~ '/query.sql' %}; -- noqa: CV06
 
 COMMIT TRANSACTION;
