@@ -23,10 +23,10 @@ import pendulum
 from airflow.sdk import DAG, chain, cross_downstream
 
 from game_analytics.config import load_settings
+from game_analytics.dag_defaults import DEFAULT_ARGS
 from game_analytics.daily import tasks
 from game_analytics.daily.completeness import DayCompleteSensor
 from game_analytics.daily.quality import tables_with_checks
-from game_analytics.dag_defaults import DEFAULT_ARGS
 from game_analytics.timetables import DayAfterTimetable
 from game_analytics.warehouse.sql_templates import SQL_DIR, sql_context
 

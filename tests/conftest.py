@@ -21,7 +21,9 @@ from game_analytics.localstack.servers import free_port
 STATE = StateDirs(Path(tempfile.mkdtemp(prefix="game-analytics-tests-")))
 PORTS = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
 os.environ.update(stack_environment(STATE, PORTS))
-os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+# The scheduler runs backfills but creates no scheduled runs: a run for "yesterday" would only wait for events
+# no test loads, and poll the emulator from a worker for the whole session.
+os.environ["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
 
 DAGS_DIR = REPO_ROOT / "dags"
 

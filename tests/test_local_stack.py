@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.request
 
 import psutil
 import pytest
 
 from game_analytics.localstack import bq_emulator
+from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.localstack.environment import REPO_ROOT, StackPorts, StateDirs
 from game_analytics.localstack.launcher import LocalStack
 from game_analytics.localstack.servers import StackError, free_port
@@ -38,31 +37,6 @@ def test_taken_port_names_port_and_setting(tmp_path):
     assert f"port {port}" in str(err.value) and "GA_KAFKA_PORT" in str(err.value)
 
 
-def api_token(port: int) -> str:
-    body = json.dumps({"username": "admin", "password": "admin"}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/auth/token", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.load(resp)["access_token"]
-
-
-def api_get(port: int, path: str, token: str) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.load(resp)
-
-
-def wait_for_dags(port: int, expected: set[str], timeout: float = 180) -> dict:
-    token, deadline, dags = api_token(port), time.monotonic() + timeout, {}
-    while time.monotonic() < deadline:
-        dags = {d["dag_id"]: d for d in api_get(port, "/api/v2/dags", token)["dags"]}
-        if expected <= dags.keys():
-            return dags
-        time.sleep(2)
-    raise AssertionError(f"DAGs {expected - dags.keys()} not listed after {timeout} s; have {sorted(dags)}")
-
-
 @pytest.mark.airflow_e2e
 def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
     """`make run` as a user runs it: UI and REST API on the port, DAGs listed unpaused, then Ctrl-C."""
@@ -81,10 +55,10 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
                 break
         assert "Ctrl-C stops" in "".join(output), "".join(output)
         assert f"http://localhost:{ports.airflow}" in "".join(output)
-        dags = wait_for_dags(ports.airflow, {"game_analytics_daily"})
+        api = AirflowApi(ports.airflow)
+        dags = api.wait_for_dags({"game_analytics_daily"})
         assert not any(d["is_paused"] for d in dags.values())
-        token = api_token(ports.airflow)
-        assert api_get(ports.airflow, "/api/v2/importErrors", token)["total_entries"] == 0
+        assert api.get("/api/v2/importErrors")["total_entries"] == 0
         started = [p for p in psutil.Process(make.pid).children(recursive=True)]
         assert len(started) >= 6, [p.name() for p in started]
     finally:

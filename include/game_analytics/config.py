@@ -31,6 +31,7 @@ class Settings:
     # Completeness: a day is complete when every partition caught up past its end plus this grace
     completeness_grace_minutes: int = 30
     sensor_timeout_hours: int = 12
+    sensor_poke_seconds: int = 300
     # Volume anomaly check: warn when level_complete events drop more than this share vs. the 7-day average
     volume_drop_warn_ratio: float = 0.5
     # Dead-letter share of a day's messages: warn above / fail above
@@ -84,7 +85,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         try:
             values[f.name] = kind(raw)
         except ValueError as exc:
-            raise ValueError(
-                f"{_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
-            ) from exc
+            raise ValueError(f"{_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
     return Settings(**values)

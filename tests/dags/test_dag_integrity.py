@@ -19,7 +19,12 @@ from tests.conftest import DAGS_DIR
 
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 # Modules whose import at parse would cost seconds on every parse loop (or pull ML into the scheduler).
-FORBIDDEN_AT_PARSE = ("sklearn", "vertexai", "google.cloud.aiplatform", "airflow.providers.google.cloud.operators.vertex_ai")
+FORBIDDEN_AT_PARSE = (
+    "sklearn",
+    "vertexai",
+    "google.cloud.aiplatform",
+    "airflow.providers.google.cloud.operators.vertex_ai",
+)
 SAMPLE_DAY = pendulum.datetime(2026, 11, 2, tz="UTC")
 
 

@@ -22,9 +22,7 @@ class Completeness:
     reason: str
 
 
-def day_status(
-    day: date, partition_exists: bool, watermarks: list[dict], grace: timedelta
-) -> Completeness:
+def day_status(day: date, partition_exists: bool, watermarks: list[dict], grace: timedelta) -> Completeness:
     """Decide from the partition flag and the watermark rows (``partition``, ``caught_up_at``)."""
     needed = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) + grace
     if not partition_exists:
@@ -61,7 +59,7 @@ class DayCompleteSensor(BaseSensorOperator):
     def __init__(self, **kwargs):
         settings = load_settings()
         kwargs.setdefault("mode", "reschedule")
-        kwargs.setdefault("poke_interval", 300)
+        kwargs.setdefault("poke_interval", settings.sensor_poke_seconds)
         kwargs.setdefault("timeout", settings.sensor_timeout_hours * 3600)
         super().__init__(**kwargs)
         self._last_reason = "not checked yet"
@@ -82,6 +80,5 @@ class DayCompleteSensor(BaseSensorOperator):
         except AirflowSensorTimeout as exc:
             day = date.fromisoformat(context["ds"])
             raise AirflowSensorTimeout(
-                f"day {day} still incomplete after {self.timeout:.0f} s "
-                f"(GA_SENSOR_TIMEOUT_HOURS): {self._last_reason}"
+                f"day {day} still incomplete after {self.timeout:.0f} s (GA_SENSOR_TIMEOUT_HOURS): {self._last_reason}"
             ) from exc

@@ -92,9 +92,7 @@ def tables_with_checks() -> list[str]:
     return sorted(p.parent.name for p in SQL_DIR.glob("*/checks") if any(p.glob("*.sql")))
 
 
-def run_checks(
-    run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str
-) -> list[CheckResult]:
+def run_checks(run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str) -> list[CheckResult]:
     """Run every check of ``table`` for ``day``; raise DataQualityError if a fail check found rows."""
     results = []
     for check in discover_checks(table):

@@ -53,7 +53,7 @@ def create_tables() -> list[str]:
 
 
 @task
-def run_checks(table: str, ds: str | None = None) -> list[str]:
+def run_checks(table: str, ds: str | None = None) -> dict:
     """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
     from game_analytics.daily.quality import run_checks as run
     from game_analytics.warehouse.client import airflow_bigquery_client, query_rows
@@ -61,10 +61,13 @@ def run_checks(table: str, ds: str | None = None) -> list[str]:
     settings = load_settings()
     client = airflow_bigquery_client(settings)
     results = run(lambda sql: query_rows(client, sql), settings, table, ds)
-    return [r.message() for r in results if not r.passed]
+    return {
+        "passed": [r.check.name for r in results if r.passed],
+        "warnings": [r.message() for r in results if not r.passed],
+    }
 
 
-@task
+@task(multiple_outputs=False)
 def trigger_ml_training(ds: str | None = None, **context) -> dict:
     """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
     day = date.fromisoformat(ds)
@@ -92,7 +95,7 @@ def _run_vertex_pipeline(settings: Settings, day: date, context) -> dict:
     # Imported here: the Vertex AI operator costs ~13 s of imports, which must not be paid at every DAG parse.
     from airflow.providers.google.cloud.operators.vertex_ai.pipeline_job import RunPipelineJobOperator
 
-    operator = RunPipelineJobOperator(
+    vertex_pipeline_job = RunPipelineJobOperator(
         task_id="vertex_pipeline_job",
         project_id=settings.vertex_project,
         region=settings.vertex_region,
@@ -101,5 +104,5 @@ def _run_vertex_pipeline(settings: Settings, day: date, context) -> dict:
         parameter_values={"training_date": day.isoformat(), "lookback_days": settings.training_lookback_days},
         gcp_conn_id=settings.gcp_conn_id,
     )
-    result = operator.execute(context)
+    result = vertex_pipeline_job.execute(context)
     return {"pipeline_job": result.get("name") if isinstance(result, dict) else None, "training_date": str(day)}

@@ -129,10 +129,15 @@ def stack_environment(state: StateDirs, ports: StackPorts) -> dict[str, str]:
             "AIRFLOW__API__BASE_URL": f"http://localhost:{ports.airflow}",
             "AIRFLOW__API_AUTH__JWT_SECRET": _local_jwt_secret(state),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
+            # Parsing the daily DAG imports the BigQuery operator (~7 s idle); on 2 busy cores the 30 s default
+            # import timeout was hit and tasks were rescheduled.
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+            "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(state.logs / "tasks"),
             "BQEMU_GCS_LOCAL_ROOT": str(state.gcs_root),
             "GA_STATE_DIR": str(state.root),
+            "GA_SENSOR_POKE_SECONDS": "10",  # locally the data is there in seconds, not hours
         }
     )
     (home / "passwords.json").write_text(json.dumps({"admin": admin_password()}))

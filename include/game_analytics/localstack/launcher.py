@@ -1,7 +1,8 @@
 """The local stack: BigQuery emulator, Kafka broker and Airflow, started and stopped as one.
 
-    python -m game_analytics.localstack.launcher up          # start everything, Ctrl-C stops it all
-    python -m game_analytics.localstack.launcher up --no-airflow
+    python -m game_analytics.localstack.launcher up          # start, run the demo, Ctrl-C stops it all
+    python -m game_analytics.localstack.launcher up --once   # start, run the demo, print a summary, stop
+    python -m game_analytics.localstack.launcher up --no-demo | --no-airflow
 
 Order: BigQuery emulator -> Tansu broker (+ topics) -> Airflow metadata DB -> api-server, scheduler,
 dag-processor, triggerer. Each server is health-checked before the next starts; logs are in ``.state/logs``.
@@ -10,6 +11,7 @@ dag-processor, triggerer. Each server is health-checked before the next starts; 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -133,7 +135,7 @@ class LocalStack:
         ensure_port_free(self.ports.airflow, "airflow", StackPorts.SETTINGS["airflow"])
         migrate = subprocess.run(
             [str(_BIN / "airflow"), "db", "migrate"],
-            env=self._full_env(), capture_output=True, text=True,
+            env=self.process_env(), capture_output=True, text=True,
         )  # fmt: skip
         if migrate.returncode != 0:
             raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-2000:]}")
@@ -141,9 +143,7 @@ class LocalStack:
             self._server(f"airflow-{component}", [str(_BIN / "airflow"), component])
         api = self.servers[-len(AIRFLOW_COMPONENTS)]
         api.wait_healthy(self._airflow_healthy, timeout=180)
-        self.say(
-            f"Airflow UI on http://localhost:{self.ports.airflow}  (login: admin / {admin_password()})"
-        )
+        self.say(f"Airflow UI on http://localhost:{self.ports.airflow}  (login: admin / {admin_password()})")
 
     def _airflow_healthy(self) -> bool:
         import json
@@ -155,9 +155,8 @@ class LocalStack:
         parts = ("metadatabase", "scheduler", "dag_processor", "triggerer")
         return all(health.get(p, {}).get("status") == "healthy" for p in parts)
 
-    def _full_env(self) -> dict[str, str]:
-        import os
-
+    def process_env(self) -> dict[str, str]:
+        """The environment of a child process of the stack (e.g. an `airflow` CLI call)."""
         return {**os.environ, **self.env}
 
     def wait_forever(self) -> None:
@@ -178,11 +177,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up"])
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument("--no-airflow", action="store_true", help="only the BigQuery emulator and the broker")
+    parser.add_argument("--no-demo", action="store_true", help="do not load events nor backfill")
+    parser.add_argument("--once", action="store_true", help="exit after the demo; non-zero if a run failed")
+    parser.add_argument("--days", type=int, default=3, help="days the demo backfills (default 3)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
             print("Ctrl-C stops every process of the stack.", flush=True)
+            if not (args.no_demo or args.no_airflow):
+                from game_analytics.localstack.demo import run_demo
+
+                os.environ.update(stack.env)
+                failed = run_demo(stack.process_env(), stack.ports.airflow, days=args.days)
+                if args.once:
+                    print(f"{failed} failed run(s)" if failed else "all runs succeeded", flush=True)
+                    return 1 if failed else 0
             stack.wait_forever()
     except KeyboardInterrupt:
         print("\nstopped the local stack", flush=True)

@@ -28,7 +28,9 @@ def load_features(features_root: Path, training_date: date, lookback_days: int):
         folder = features_root / f"dt={day.isoformat()}"
         frames.extend(pd.read_parquet(f) for f in sorted(folder.glob("*.parquet")))
     if not frames:
-        raise FileNotFoundError(f"no level_features Parquet under {features_root} for the {lookback_days} days to {training_date}")
+        raise FileNotFoundError(
+            f"no level_features Parquet under {features_root} for the {lookback_days} days to {training_date}"
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -1,0 +1,81 @@
+"""A minimal client of Airflow's REST API (v2) for the demo and the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+FINISHED = {"success", "failed"}
+
+
+@dataclass
+class AirflowApi:
+    port: int
+    username: str = "admin"
+    password: str = "admin"
+    _token: str | None = field(default=None, repr=False)
+
+    def _request(self, path: str, body: dict | None = None, auth: bool = True) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
+            return json.load(resp)
+
+    def token(self) -> str:
+        if self._token is None:
+            body = {"username": self.username, "password": self.password}
+            self._token = self._request("/auth/token", body, auth=False)["access_token"]
+        return self._token
+
+    def get(self, path: str, **query) -> dict:
+        suffix = f"?{urllib.parse.urlencode(query, doseq=True)}" if query else ""
+        return self._request(path + suffix)
+
+    def dags(self) -> dict[str, dict]:
+        return {d["dag_id"]: d for d in self.get("/api/v2/dags", limit=100)["dags"]}
+
+    def wait_for_dags(self, expected: set[str], timeout: float = 180) -> dict[str, dict]:
+        deadline, dags = time.monotonic() + timeout, {}
+        while time.monotonic() < deadline:
+            dags = self.dags()
+            if expected <= dags.keys():
+                return dags
+            time.sleep(2)
+        raise TimeoutError(f"DAGs {sorted(expected - dags.keys())} not listed after {timeout:.0f} s")
+
+    def dag_runs(self, dag_id: str) -> list[dict]:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns", limit=100, order_by="logical_date")["dag_runs"]
+
+    def runs_by_day(self, dag_id: str, days: list[str]) -> dict[str, dict]:
+        """The newest run of each day (logical date), by day."""
+        found: dict[str, dict] = {}
+        for run in self.dag_runs(dag_id):
+            day = (run.get("logical_date") or "")[:10]
+            if day in days:
+                found[day] = run
+        return found
+
+    def wait_for_runs(self, dag_id: str, days: list[str], timeout: float = 900) -> dict[str, dict]:
+        deadline, runs = time.monotonic() + timeout, {}
+        while time.monotonic() < deadline:
+            runs = self.runs_by_day(dag_id, days)
+            if len(runs) == len(days) and all(r["state"] in FINISHED for r in runs.values()):
+                return runs
+            time.sleep(3)
+        states = {d: r["state"] for d, r in runs.items()}
+        raise TimeoutError(f"{dag_id} runs for {days} not finished after {timeout:.0f} s: {states}")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        quoted = urllib.parse.quote(run_id, safe="")
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances", limit=100)["task_instances"]
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value"):
+        quoted = urllib.parse.quote(run_id, safe="")
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/xcomEntries/{key}"
+        return self.get(path).get("value")

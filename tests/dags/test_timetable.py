@@ -1,0 +1,47 @@
+"""The daily DAG processes the previous UTC day: its data interval is that day, and it runs at 02:00 after it."""
+
+from __future__ import annotations
+
+import pendulum
+import time_machine
+from airflow.timetables.base import DataInterval, TimeRestriction
+
+from game_analytics.timetables import DayAfterTimetable
+
+UTC = pendulum.UTC
+
+
+def test_data_interval_is_the_processed_day_and_run_is_at_two():
+    tt = DayAfterTimetable(delay_minutes=120)
+    start = pendulum.datetime(2026, 11, 1, tz=UTC)
+    first = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(start, None, catchup=True)
+    )
+    assert first.data_interval == DataInterval(start, start.add(days=1))
+    assert first.logical_date == start  # so ds == the processed day
+    assert first.run_after == pendulum.datetime(2026, 11, 2, 2, 0, tz=UTC)
+    second = tt.next_dagrun_info(
+        last_automated_data_interval=first.data_interval, restriction=TimeRestriction(start, None, catchup=True)
+    )
+    assert second.data_interval.start == start.add(days=1)
+    assert second.run_after == pendulum.datetime(2026, 11, 3, 2, 0, tz=UTC)
+
+
+def test_without_catchup_the_next_run_is_for_yesterday():
+    tt = DayAfterTimetable()
+    with time_machine.travel(pendulum.datetime(2026, 11, 23, 1, 0, tz=UTC), tick=False):
+        info = tt.next_dagrun_info(
+            last_automated_data_interval=None,
+            restriction=TimeRestriction(pendulum.datetime(2026, 11, 1, tz=UTC), None, catchup=False),
+        )
+    assert info.data_interval.start == pendulum.datetime(2026, 11, 22, tz=UTC)
+    assert info.run_after == pendulum.datetime(2026, 11, 23, 2, 0, tz=UTC)
+
+
+def test_serialization_round_trip_through_the_plugin():
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+
+    tt = DayAfterTimetable(delay_minutes=90)
+    back = decode_timetable(encode_timetable(tt))
+    assert back == tt and back.summary == "daily at 01:30 UTC, for the previous UTC day"

@@ -1,0 +1,74 @@
+"""The sensor passes only when D's partition exists and every raw-topic partition caught up past D+1 + grace."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from airflow.sdk.exceptions import AirflowSensorTimeout
+
+from game_analytics.daily.completeness import DayCompleteSensor, day_status, fetch_status
+
+D = date(2026, 11, 2)
+GRACE = timedelta(minutes=30)
+END_OF_D = datetime(2026, 11, 3, tzinfo=UTC)
+
+
+def marks(*caught_up_at):
+    return [{"partition": p, "caught_up_at": c} for p, c in enumerate(caught_up_at)]
+
+
+def test_complete_when_partition_exists_and_all_caught_up():
+    status = day_status(D, True, marks(END_OF_D + GRACE, END_OF_D + timedelta(hours=3)), GRACE)
+    assert status.complete, status.reason
+
+
+@pytest.mark.parametrize(
+    ("partition", "watermarks", "reason"),
+    [
+        (False, marks(END_OF_D + GRACE), "no events partition for 2026-11-02"),
+        (True, [], "no ingestion watermarks"),
+        (True, marks(END_OF_D + GRACE, END_OF_D + timedelta(minutes=29)), "partition 1 at 2026-11-03 00:29"),
+        (True, marks(None), "partition 0 at None"),
+    ],
+)
+def test_incomplete_names_what_is_missing(partition, watermarks, reason):
+    status = day_status(D, partition, watermarks, GRACE)
+    assert not status.complete and reason in status.reason
+
+
+def insert_day(client, settings, day: date, caught_up_at: datetime, partitions: int = 3):
+    client.query(
+        f"INSERT INTO {settings.table('events')} (event_id, user_id, event_type, `timestamp`, event_date) "
+        f"VALUES ('e1', 'u1', 3001, TIMESTAMP '{day} 12:00:00+00', DATE '{day}')"
+    ).result()
+    values = ", ".join(
+        f"('{settings.raw_topic}', {p}, TIMESTAMP '{caught_up_at.isoformat()}', CURRENT_TIMESTAMP())"
+        for p in range(partitions)
+    )
+    client.query(
+        f"INSERT INTO {settings.table('ingestion_watermarks')} (topic, `partition`, caught_up_at, updated_at) "
+        f"VALUES {values}"
+    ).result()
+
+
+def test_reads_partition_and_watermarks_from_the_warehouse(warehouse, settings):
+    assert not fetch_status(warehouse, settings, D).complete
+    insert_day(warehouse, settings, D, END_OF_D + timedelta(hours=1))
+    assert fetch_status(warehouse, settings, D).complete
+    later = fetch_status(warehouse, settings, D + timedelta(days=1))
+    assert not later.complete and "no events partition for 2026-11-03" in later.reason
+
+
+def test_timeout_message_names_the_day_and_what_is_missing(warehouse, settings, monkeypatch):
+    monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
+    insert_day(warehouse, settings, D, END_OF_D)  # caught up, but not past the grace period
+    sensor = DayCompleteSensor(task_id="wait_for_events", mode="poke", timeout=0, poke_interval=0)
+    with pytest.raises(AirflowSensorTimeout) as err:
+        sensor.execute({"ds": D.isoformat()})
+    message = str(err.value)
+    assert "day 2026-11-02 still incomplete" in message and "not caught up past 2026-11-03T00:30" in message
+
+
+def test_sensor_does_not_hold_a_worker_slot():
+    assert DayCompleteSensor(task_id="s").mode == "reschedule"

@@ -1,0 +1,76 @@
+"""`game_analytics_daily` end to end on the local stack, driven the way its users drive it.
+
+`airflow dags test` for a day (twice: identical tables), then `airflow backfill create` over three days with the
+scheduler running, checked through the REST API; the Sunday run trains a model and writes its metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from game_analytics.config import load_settings
+from game_analytics.localstack.airflow_api import AirflowApi
+from game_analytics.localstack.demo import DAILY_DAG, backfill, load_events
+from game_analytics.storage import local_path
+from game_analytics.warehouse.client import bigquery_client, query_rows
+
+pytestmark = pytest.mark.airflow_e2e
+
+DAGS_TEST_DAY = date(2026, 11, 5)  # a Thursday
+BACKFILL_DAYS = [date(2026, 11, 6), date(2026, 11, 7), date(2026, 11, 8)]  # Fri, Sat, Sun
+METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+
+
+@pytest.fixture(scope="module")
+def loaded(airflow_stack):
+    settings = load_settings()
+    first = DAGS_TEST_DAY - timedelta(days=7)
+    load_events(settings, first, (BACKFILL_DAYS[-1] - first).days + 1, players=120, seed=11)
+    return settings
+
+
+def snapshot(settings, day: date) -> dict[str, list[dict]]:
+    client = bigquery_client(settings)
+    tables = {
+        t: query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{day}' ORDER BY TO_JSON_STRING(t)")
+        for t in METRIC_TABLES
+    }
+    features = local_path(settings.features_uri(day.isoformat()))
+    tables["exported_files"] = sorted(p.name for p in features.glob("*.parquet"))
+    return tables
+
+
+def dags_test(day: date) -> subprocess.CompletedProcess:
+    airflow = str(Path(sys.executable).parent / "airflow")
+    return subprocess.run(
+        [airflow, "dags", "test", DAILY_DAG, day.isoformat()], env=os.environ, capture_output=True, text=True
+    )
+
+
+def test_dags_test_is_green_and_a_rerun_gives_identical_tables(loaded):
+    first = dags_test(DAGS_TEST_DAY)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    before = snapshot(loaded, DAGS_TEST_DAY)
+    assert all(before[t] for t in METRIC_TABLES), {t: len(before[t]) for t in METRIC_TABLES}
+    assert before["exported_files"], "no features exported"
+    again = dags_test(DAGS_TEST_DAY)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert snapshot(loaded, DAGS_TEST_DAY) == before
+
+
+def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
+    backfill(os.environ.copy(), BACKFILL_DAYS[0], BACKFILL_DAYS[-1])
+    names = [d.isoformat() for d in BACKFILL_DAYS]
+    runs = AirflowApi(int(os.environ["AIRFLOW__API__PORT"])).wait_for_runs(DAILY_DAG, names, timeout=900)
+    assert {d: r["state"] for d, r in runs.items()} == dict.fromkeys(names, "success")
+    assert all(r["run_type"] == "backfill" for r in runs.values())
+    metrics = json.loads((local_path(loaded.model_uri("2026-11-08")) / "metrics.json").read_text())
+    assert metrics["rows"] > 0 and metrics["features"] and "mae" in metrics
+    assert not local_path(loaded.model_uri("2026-11-07")).exists(), "Saturday must not train"
