@@ -7,8 +7,10 @@ call a test makes) sees the same AIRFLOW_HOME, DAG folder and connections. The s
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -19,6 +21,8 @@ from game_analytics.localstack.environment import REPO_ROOT, StackPorts, StateDi
 from game_analytics.localstack.servers import free_port
 
 STATE = StateDirs(Path(tempfile.mkdtemp(prefix="game-analytics-tests-")))
+if not os.environ.get("GA_KEEP_TEST_STATE"):  # set it to keep the servers' logs for debugging
+    atexit.register(shutil.rmtree, STATE.root, ignore_errors=True)
 PORTS = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
 os.environ.update(stack_environment(STATE, PORTS))
 # The scheduler runs backfills but creates no scheduled runs: a run for "yesterday" would only wait for events

@@ -39,7 +39,10 @@ def loaded(airflow_stack):
 def snapshot(settings, day: date) -> dict[str, list[dict]]:
     client = bigquery_client(settings)
     tables = {
-        t: query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{day}' ORDER BY TO_JSON_STRING(t)")
+        t: sorted(
+            query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{day}'"),
+            key=lambda row: json.dumps(row, sort_keys=True, default=str),
+        )
         for t in METRIC_TABLES
     }
     features = local_path(settings.features_uri(day.isoformat()))

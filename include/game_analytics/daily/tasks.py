@@ -52,7 +52,7 @@ def create_tables() -> list[str]:
     return create_dataset_and_tables(airflow_bigquery_client(settings), settings)
 
 
-@task
+@task(multiple_outputs=False)
 def run_checks(table: str, ds: str | None = None) -> dict:
     """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
     from game_analytics.daily.quality import run_checks as run

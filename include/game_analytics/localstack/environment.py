@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,4 +142,6 @@ def stack_environment(state: StateDirs, ports: StackPorts) -> dict[str, str]:
         }
     )
     (home / "passwords.json").write_text(json.dumps({"admin": admin_password()}))
+    # `source .state/env.sh` gives a shell the same settings, e.g. for `airflow backfill create`.
+    (state.root / "env.sh").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(env.items())))
     return env

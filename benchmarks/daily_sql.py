@@ -1,0 +1,160 @@
+"""Benchmark: the daily run's SQL (3 metric tables + checks + feature export) on the local stack.
+
+    .venv/bin/python benchmarks/daily_sql.py                      # 1M and 10M event days, 30-day history for 1M
+    .venv/bin/python benchmarks/daily_sql.py --sizes 200000 --history-days 30
+
+For each day size it loads one day D of synthetic events into a fresh `events` table (through the emulator's
+load-job API, as Parquet), then times every SQL step of a daily run exactly as the DAG renders it. Then it loads
+`--history-days` more days before D (same size) and times the same steps again: with the `event_date` filter
+the cost should stay proportional to one day (goal: 30-day / 1-day ratio <= 1.2; 10M-event day <= 30 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from game_analytics.config import load_settings
+from game_analytics.daily.quality import discover_checks, tables_with_checks
+from game_analytics.localstack.environment import StackPorts
+from game_analytics.localstack.launcher import LocalStack
+from game_analytics.localstack.servers import free_port
+from game_analytics.warehouse.client import bigquery_client
+from game_analytics.warehouse.schema import create_dataset_and_tables
+from game_analytics.warehouse.sql_templates import render_sql
+
+DAY = date(2026, 11, 8)
+METRICS = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+
+# Events of one day, generated in DuckDB (vectorised): level funnels, sessions and purchases over ~n/20 users.
+EVENTS_SQL = """
+WITH base AS (
+    SELECT i, CAST(hash(i * 7919 + {seed}) >> 1 AS BIGINT) AS h FROM range({n}) t(i)
+), typed AS (
+    SELECT i, h,
+        CASE WHEN h % 100 < 35 THEN 1001 WHEN h % 100 < 60 THEN 1002 WHEN h % 100 < 80 THEN 1003
+             WHEN h % 100 < 82 THEN 2001 WHEN h % 100 < 91 THEN 3001 ELSE 3002 END AS event_type
+    FROM base
+)
+SELECT
+    printf('ev-{day}-%d', i) AS event_id,
+    printf('u%d', (h >> 8) % {users}) AS user_id,
+    printf('s%d', (h >> 8) % ({users} * 3)) AS session_id,
+    event_type,
+    CAST(NULL AS VARCHAR) AS event_name,
+    TIMESTAMP '{day} 00:00:00' + to_microseconds(CAST((h >> 20) % 86400000000 AS BIGINT)) AS "timestamp",
+    CASE
+        WHEN event_type = 1001 THEN printf('{{"level_id": %d}}', (h >> 12) % 200)
+        WHEN event_type IN (1002, 1003) THEN printf(
+            '{{"level_id": %d, "moves_used": %d, "time_seconds": %d, "boosters_used": %s, "score": %d}}',
+            (h >> 12) % 200, (h >> 16) % 40, (h >> 24) % 300,
+            CASE WHEN h % 7 = 0 THEN '["hammer"]' ELSE '[]' END, (h >> 28) % 10000)
+        WHEN event_type = 2001 THEN printf('{{"product_id": "gems", "price_usd": %.2f, "currency": "USD"}}',
+            [0.0, 0.99, 4.99, 9.99][(h >> 12) % 4 + 1])
+        WHEN event_type = 3002 THEN printf('{{"duration_sec": %d}}', (h >> 12) % 3600)
+        ELSE '{{}}' END AS parameters,
+    ['ios', 'android', 'web'][(h >> 4) % 3 + 1] AS platform,
+    '1.4.0' AS app_version,
+    ['US', 'DE', 'BR', 'JP', 'IN'][(h >> 6) % 5 + 1] AS country,
+    'iPhone15,2' AS device_model,
+    DATE '{day}' AS event_date,
+    CAST(((h >> 20) % 86400000000) // 3600000000 AS BIGINT) AS event_hour,
+    CAST(dayofweek(DATE '{day}') + 1 AS BIGINT) AS day_of_week,
+    'phone' AS device_category, 'high' AS device_tier, 'NA' AS region,
+    'game-events-raw' AS kafka_topic, CAST(h % 8 AS BIGINT) AS kafka_partition, CAST(i AS BIGINT) AS kafka_offset,
+    TIMESTAMP '{day} 23:59:00' AS ingested_at
+FROM typed
+"""
+
+
+def load_day(client, settings, day: date, n: int, workdir: Path) -> float:
+    import duckdb
+    from google.cloud import bigquery
+
+    path = workdir / f"events-{day}.parquet"
+    sql = EVENTS_SQL.format(n=n, users=max(n // 20, 1), day=day.isoformat(), seed=day.toordinal())
+    duckdb.sql(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
+    started = time.perf_counter()
+    config = bigquery.LoadJobConfig(source_format="PARQUET", write_disposition="WRITE_APPEND")
+    with open(path, "rb") as handle:
+        client.load_table_from_file(handle, settings.table("events").strip("`"), job_config=config).result()
+    path.unlink()
+    return time.perf_counter() - started
+
+
+def daily_steps(settings) -> list[tuple[str, str]]:
+    """(step name, rendered SQL) of one daily run for DAY, in DAG order."""
+    ds = DAY.isoformat()
+    steps = [(t, render_sql("replace_partition.sql", settings, ds=ds, params={"table": t})) for t in METRICS]
+    for table in tables_with_checks():
+        steps += [
+            (f"check {c.name} ({table})", render_sql(c.template, settings, ds=ds)) for c in discover_checks(table)
+        ]
+    steps.append(("export_features", render_sql("level_features/export.sql", settings, ds=ds)))
+    return steps
+
+
+def time_steps(client, settings) -> dict[str, float]:
+    timings = {}
+    for name, sql in daily_steps(settings):
+        started = time.perf_counter()
+        client.query(sql).result()
+        timings[name] = time.perf_counter() - started
+    return timings
+
+
+def report(title: str, timings: dict[str, float]) -> float:
+    total = sum(timings.values())
+    print(f"\n{title}: {total:.2f} s of SQL")
+    for name, seconds in timings.items():
+        print(f"  {seconds:7.2f} s  {name}")
+    return total
+
+
+def run(sizes: list[int], history_days: int, history_for: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-daily-sql-"))
+    ports = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
+    with LocalStack(workdir / "state", ports, with_airflow=False, say=lambda _m: None) as stack:
+        os.environ.update(stack.env)
+        base = load_settings(stack.env)
+        summary = []
+        for n in sizes:
+            settings = dataclasses.replace(base, bq_dataset=f"bench_{n}")
+            client = bigquery_client(settings)
+            create_dataset_and_tables(client, settings)
+            load_seconds = load_day(client, settings, DAY, n, workdir)
+            print(f"\nloaded {n:,} events for {DAY} in {load_seconds:.1f} s")
+            one_day = report(f"{n:,}-event day, events holds 1 day", time_steps(client, settings))
+            summary.append(f"{n:>11,} events, 1 day in table:  {one_day:6.2f} s")
+            if history_days and n == history_for:
+                for back in range(1, history_days + 1):
+                    load_day(client, settings, DAY - timedelta(days=back), n, workdir)
+                with_history = report(
+                    f"{n:,}-event day, events holds {history_days + 1} days", time_steps(client, settings)
+                )
+                summary.append(
+                    f"{n:>11,} events, {history_days + 1} days in table: {with_history:6.2f} s"
+                    f"  (ratio {with_history / one_day:.2f})"
+                )
+    print("\n== summary (seconds of SQL per daily run) ==\n" + "\n".join(summary))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--history-days", type=int, default=30)
+    parser.add_argument("--history-for", type=int, default=None, help="size that gets the history (default smallest)")
+    args = parser.parse_args(argv)
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    run(args.sizes, args.history_days, args.history_for or min(args.sizes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
