@@ -1,31 +1,20 @@
+{% from '_macros/json_params.sql' import json_int -%}
 -- level_metrics for day D = {{ ds }}: one row per level_id with at least one level event (1001, 1002, 1003) on D.
 -- Definitions: shared spec metrics.md. Columns are in the order of level_metrics/schema.sql (the DAG inserts
 -- positionally).
 --
--- Typed parameters: a missing or wrongly typed value is NULL. JSON_VALUE alone would turn the JSON string "12"
--- into 12, so an integer is read only when its JSON text (TO_JSON_STRING) is an integer literal: this rejects
--- strings ("12", "abc"), fractions (12.5), booleans, arrays, objects and JSON null.
+-- Typed parameters (json_int, sql/_macros/json_params.sql): a missing or wrongly typed value is NULL. An integer
+-- is read only when its JSON text is an integer literal: this rejects strings ("12", "abc"), fractions (12.5),
+-- booleans, arrays, objects and JSON null.
 WITH level_events AS (
     SELECT
         event_id,
         user_id,
         event_type,
         `timestamp`,
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.level_id')), r'^-?[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.level_id') AS INT64),
-            NULL
-        ) AS level_id,
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.moves_used')), r'^-?[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.moves_used') AS INT64),
-            NULL
-        ) AS moves_used,
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.time_seconds')), r'^-?[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.time_seconds') AS INT64),
-            NULL
-        ) AS time_seconds,
+        {{ json_int('level_id') }} AS level_id,
+        {{ json_int('moves_used') }} AS moves_used,
+        {{ json_int('time_seconds') }} AS time_seconds,
         -- TRUE only for a JSON array with at least one element; a missing key, JSON null, a string or an object is
         -- FALSE. The CASE keeps JSON_QUERY_ARRAY away from non-arrays.
         CASE

@@ -1,3 +1,4 @@
+{% from '_macros/json_params.sql' import json_number -%}
 -- revenue_daily_metrics for day D = {{ ds }}: one row per (platform, country) seen on D, NULL grouped as 'unknown'.
 -- Definitions: shared spec metrics.md. Columns are in the order of revenue_daily_metrics/schema.sql (the DAG
 -- inserts positionally).
@@ -10,15 +11,9 @@ WITH day_events AS (
         event_type,
         COALESCE(platform, 'unknown') AS platform,
         COALESCE(country, 'unknown') AS country,
-        -- price_usd is a JSON number (validation rejects purchases without one); read only a number literal, so a
-        -- wrongly typed value is NULL instead of a string cast to a number.
-        IF(
-            REGEXP_CONTAINS(
-                TO_JSON_STRING(JSON_QUERY(parameters, '$.price_usd')), r'^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$'
-            ),
-            SAFE_CAST(JSON_VALUE(parameters, '$.price_usd') AS FLOAT64),
-            NULL
-        ) AS price_usd
+        -- price_usd is a JSON number (validation rejects purchases without one); json_number reads only a number
+        -- literal, so a wrongly typed value is NULL instead of a string cast to a number.
+        {{ json_number('price_usd') }} AS price_usd
     FROM `{{ project }}.{{ dataset }}.events`
     WHERE event_date = DATE '{{ ds }}'
 ),

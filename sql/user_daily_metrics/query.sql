@@ -1,38 +1,21 @@
+{% from '_macros/json_params.sql' import json_int, json_number -%}
 -- user_daily_metrics for day D = {{ ds }}: one row per user_id with at least one event on D.
 -- Definitions: shared spec metrics.md. Columns are in the order of user_daily_metrics/schema.sql (the DAG inserts
 -- positionally).
 --
--- Typed parameters: a missing or wrongly typed value is NULL. JSON_VALUE alone would turn the JSON string "12"
--- into 12, so a value is read only when its JSON text (TO_JSON_STRING) is a literal of the right kind: an integer
--- literal for ints (30, not "30" or 30.0), a number literal for price_usd.
+-- Typed parameters (json_int, json_number, sql/_macros/json_params.sql): a missing or wrongly typed value is NULL.
+-- A value is read only when its JSON text is a literal of the right kind: an integer literal for ints (30, not "30"
+-- or 30.0), a number literal for price_usd.
 WITH day_events AS (
     SELECT
         user_id,
         session_id,
         event_type,
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.level_id')), r'^-?[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.level_id') AS INT64),
-            NULL
-        ) AS level_id,
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.score')), r'^-?[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.score') AS INT64),
-            NULL
-        ) AS score,
+        {{ json_int('level_id') }} AS level_id,
+        {{ json_int('score') }} AS score,
         -- duration_sec is an int >= 0: a negative value is as wrong as a string (no minus sign allowed).
-        IF(
-            REGEXP_CONTAINS(TO_JSON_STRING(JSON_QUERY(parameters, '$.duration_sec')), r'^[0-9]+$'),
-            SAFE_CAST(JSON_VALUE(parameters, '$.duration_sec') AS INT64),
-            NULL
-        ) AS duration_sec,
-        IF(
-            REGEXP_CONTAINS(
-                TO_JSON_STRING(JSON_QUERY(parameters, '$.price_usd')), r'^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$'
-            ),
-            SAFE_CAST(JSON_VALUE(parameters, '$.price_usd') AS FLOAT64),
-            NULL
-        ) AS price_usd
+        {{ json_int('duration_sec', non_negative=true) }} AS duration_sec,
+        {{ json_number('price_usd') }} AS price_usd
     FROM `{{ project }}.{{ dataset }}.events`
     WHERE event_date = DATE '{{ ds }}'
 )

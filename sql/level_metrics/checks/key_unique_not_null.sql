@@ -1,9 +1,4 @@
 -- severity: fail
 -- description: level_metrics must hold exactly one row per non-NULL level_id for the day
-SELECT
-    level_id,
-    COUNT(*) AS row_count
-FROM `{{ project }}.{{ dataset }}.level_metrics`
-WHERE `date` = DATE '{{ ds }}'
-GROUP BY level_id
-HAVING level_id IS NULL OR COUNT(*) > 1
+{% from '_macros/checks.sql' import key_unique_not_null with context -%}
+{{ key_unique_not_null('level_metrics', ['level_id']) }}

@@ -1,0 +1,106 @@
+{#- Data-quality check bodies shared by several sql/<table>/checks/*.sql files. Each check returns the offending
+    rows (none = passed). Import them `with context`: they read project, dataset and ds from the caller.
+
+    Where a check reads `events`, the caller passes that query as the body of a {% call %} block, so the scan and
+    its partition filter (event_date = ...) stay written in the check file itself.
+-#}
+
+{#- Rows of `table` whose key is NULL or not unique for day ds. -#}
+{% macro key_unique_not_null(table, keys) -%}
+SELECT
+    {% for key in keys -%}
+    {{ key }},
+    {% endfor -%}
+    COUNT(*) AS row_count
+FROM `{{ project }}.{{ dataset }}.{{ table }}`
+WHERE `date` = DATE '{{ ds }}'
+GROUP BY {{ keys | join(', ') }}
+HAVING {% for key in keys %}{{ key }} IS NULL OR {% endfor %}COUNT(*) > 1
+{%- endmacro %}
+
+{#- One row when `table` has no rows for day ds although the caller's events count (a COUNT(*) query, the call
+    block's body) is above 0; that count is output as `events_column`. -#}
+{% macro not_empty(table, events_column='events_rows') -%}
+WITH counts AS (
+    SELECT
+        (
+            {{ caller() | trim | indent(12) }}
+        ) AS {{ events_column }},
+        (
+            SELECT COUNT(*)
+            FROM `{{ project }}.{{ dataset }}.{{ table }}`
+            WHERE `date` = DATE '{{ ds }}'
+        ) AS table_rows
+)
+
+SELECT
+    {{ events_column }},
+    table_rows
+FROM counts
+WHERE {{ events_column }} > 0 AND table_rows = 0
+{%- endmacro %}
+
+{#- One row when the share of day ds's messages that were dead-lettered is above `threshold`:
+    DLQ rows with DATE(failed_at) = D / (the caller's events count for D + those DLQ rows). The threshold is output
+    as `threshold_column`. -#}
+{% macro dlq_share(threshold_column, threshold) -%}
+WITH counts AS (
+    SELECT
+        (
+            SELECT COUNT(*)
+            FROM `{{ project }}.{{ dataset }}.events_dlq`
+            WHERE DATE(failed_at) = DATE '{{ ds }}'
+        ) AS dlq_rows,
+        (
+            {{ caller() | trim | indent(12) }}
+        ) AS events_rows
+)
+
+SELECT
+    dlq_rows,
+    events_rows,
+    dlq_rows / (dlq_rows + events_rows) AS dlq_share,
+    CAST({{ threshold }} AS FLOAT64) AS {{ threshold_column }}
+FROM counts
+WHERE dlq_rows > 0 AND dlq_rows / (dlq_rows + events_rows) > {{ threshold }}
+{%- endmacro %}
+
+{#- The whole reconciliation check: the caller's query over `events` (the call block's body; one row, one column
+    per measure) is compared with the same measures summed over `table` for day ds, and each measure whose two values
+    differ is returned. With `tolerances` (measure -> allowed absolute difference, 0.0 when not listed) both values
+    are compared as FLOAT64; without, they must be equal. -#}
+{% macro reconcile_with_events(table, measures, tolerances=none) -%}
+WITH from_events AS (
+    {{ caller() | trim | indent(4) }}
+),
+
+from_table AS (
+    SELECT {%- for measure in measures %}
+        COALESCE(SUM({{ measure }}), 0) AS {{ measure }}{{ "," if not loop.last }}
+    {%- endfor %}
+    FROM `{{ project }}.{{ dataset }}.{{ table }}`
+    WHERE `date` = DATE '{{ ds }}'
+),
+
+compared AS ( {%- for measure in measures %}
+    SELECT
+        '{{ measure }}' AS measure, {%- if tolerances is none %}
+        e.{{ measure }} AS events_value,
+        t.{{ measure }} AS table_value {%- else %}
+        CAST(e.{{ measure }} AS FLOAT64) AS events_value,
+        CAST(t.{{ measure }} AS FLOAT64) AS table_value,
+        {{ tolerances.get(measure, 0.0) }} AS tolerance {%- endif %}
+    FROM from_events AS e CROSS JOIN from_table AS t {%- if not loop.last %}
+    UNION ALL {%- endif %}
+    {%- endfor %}
+)
+
+SELECT
+    measure,
+    events_value,
+    table_value
+FROM compared
+WHERE {%- if tolerances is none %} events_value != table_value
+    {%- else %} ABS(events_value - table_value) > tolerance
+    {%- endif %}
+{%- endmacro %}
