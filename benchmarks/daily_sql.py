@@ -31,6 +31,7 @@ from game_analytics.warehouse.sql_templates import render_sql
 
 DAY = date(2026, 11, 8)
 METRICS = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+HISTORY_ROWS_PER_LOAD = 8_000_000
 
 # Events of one day, generated in DuckDB (vectorised): level funnels, sessions and purchases over ~n/20 users.
 EVENTS_SQL = """
@@ -73,12 +74,16 @@ FROM typed
 """
 
 
-def load_day(client, settings, day: date, n: int, workdir: Path) -> float:
+def load_days(client, settings, days: list[date], n: int, workdir: Path) -> float:
+    """Load ``n`` events for each of ``days`` in ONE load job (the emulator's appends slow down as a table grows)."""
     import duckdb
     from google.cloud import bigquery
 
-    path = workdir / f"events-{day}.parquet"
-    sql = EVENTS_SQL.format(n=n, users=max(n // 20, 1), day=day.isoformat(), seed=day.toordinal())
+    path = workdir / f"events-{days[0]}-{len(days)}.parquet"
+    users = max(n // 20, 1)
+    sql = " UNION ALL ".join(
+        f"({EVENTS_SQL.format(n=n, users=users, day=d.isoformat(), seed=d.toordinal())})" for d in sorted(days)
+    )
     duckdb.sql(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
     started = time.perf_counter()
     config = bigquery.LoadJobConfig(source_format="PARQUET", write_disposition="WRITE_APPEND")
@@ -128,13 +133,15 @@ def run(sizes: list[int], history_days: int, history_for: int) -> None:
             settings = dataclasses.replace(base, bq_dataset=f"bench_{n}")
             client = bigquery_client(settings)
             create_dataset_and_tables(client, settings)
-            load_seconds = load_day(client, settings, DAY, n, workdir)
+            load_seconds = load_days(client, settings, [DAY], n, workdir)
             print(f"\nloaded {n:,} events for {DAY} in {load_seconds:.1f} s")
             one_day = report(f"{n:,}-event day, events holds 1 day", time_steps(client, settings))
             summary.append(f"{n:>11,} events, 1 day in table:  {one_day:6.2f} s")
             if history_days and n == history_for:
-                for back in range(1, history_days + 1):
-                    load_day(client, settings, DAY - timedelta(days=back), n, workdir)
+                history = [DAY - timedelta(days=back) for back in range(1, history_days + 1)]
+                print(
+                    f"loaded {n * history_days:,} events of history in {load_days(client, settings, history, n, workdir):.1f} s"
+                )
                 with_history = report(
                     f"{n:,}-event day, events holds {history_days + 1} days", time_steps(client, settings)
                 )

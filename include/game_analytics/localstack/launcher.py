@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,9 @@ class LocalStack:
         self.stop()
 
     def start(self) -> None:
+        # A plain `kill` of the owning process must stop the servers too (they run in their own sessions).
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         self._check_ports()
         started = time.monotonic()
         self._start_bigquery()
@@ -181,7 +185,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="exit after the demo; non-zero if a run failed")
     parser.add_argument("--days", type=int, default=3, help="days the demo backfills (default 3)")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
             print("Ctrl-C stops every process of the stack.", flush=True)
