@@ -11,11 +11,13 @@ WITH day_events AS (
         user_id,
         session_id,
         event_type,
-        {{ json_int('level_id') }} AS level_id,
-        {{ json_int('score') }} AS score,
+        -- Each parameter is read only for the event type whose metric uses it: the same result, and on 10M
+        -- events a day it halves the work (the typed reads are the query's main cost).
+        IF(event_type = 1001, {{ json_int('level_id') }}, NULL) AS level_id,
+        IF(event_type = 1002, {{ json_int('score') }}, NULL) AS score,
         -- duration_sec is an int >= 0: a negative value is as wrong as a string (no minus sign allowed).
-        {{ json_int('duration_sec', non_negative=true) }} AS duration_sec,
-        {{ json_number('price_usd') }} AS price_usd
+        IF(event_type = 3002, {{ json_int('duration_sec', non_negative=true) }}, NULL) AS duration_sec,
+        IF(event_type = 2001, {{ json_number('price_usd') }}, NULL) AS price_usd
     FROM `{{ project }}.{{ dataset }}.events`
     WHERE event_date = DATE '{{ ds }}'
 )
