@@ -42,6 +42,10 @@ class Settings:
     vertex_region: str = "europe-west1"
     vertex_pipeline_template: str = ""
     training_lookback_days: int = 30
+    # Kafka ingestion (game_events_ingest): micro-batch bounds and the longest a run may keep consuming
+    ingest_max_batch_messages: int = 200_000
+    ingest_max_batch_seconds: float = 30.0
+    ingest_max_run_seconds: float = 480.0
 
     @property
     def dataset_ref(self) -> str:

@@ -13,6 +13,7 @@ TABLES = (
     "events",
     "events_dlq",
     "ingestion_watermarks",
+    "ingestion_offsets",
     "level_metrics",
     "user_daily_metrics",
     "revenue_daily_metrics",

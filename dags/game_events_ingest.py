@@ -1,0 +1,78 @@
+"""
+### game_events_ingest
+
+Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exactly once per `event_id`.
+
+1. `create_tables` - idempotent set-up of the dataset and tables (`ingestion_offsets` included).
+2. `ingest` - bounded micro-batches (`GA_INGEST_MAX_BATCH_MESSAGES`, `GA_INGEST_MAX_BATCH_SECONDS`; the run
+   stops after `GA_INGEST_MAX_RUN_SECONDS`). Per batch: decode JSON/Avro, validate (spec
+   `game-events.md`), enrich, then ONE transaction: MERGE into `events` on `event_id`, dead letters into
+   `events_dlq`, end offsets into `ingestion_offsets`; only then the Kafka offsets are committed. Rejected
+   messages also go to `game-events-dlq` with the reason in headers. At the end it writes one
+   `ingestion_watermarks` row per partition (the daily DAG's completeness sensor reads them) and returns
+   the run's counts (consumed, loaded, duplicates, dead-lettered, lag, events/s) as XCom.
+
+The provider's `ConsumeFromTopicOperator` is not used on purpose: it commits offsets itself, possibly past a
+failed batch, and not atomically with the warehouse rows. Design and guarantees: `game_analytics.ingest`.
+
+Replay a topic: trigger with a new consumer group, e.g. `airflow dags trigger game_events_ingest
+--conf '{"group_id": "replay-2026-11-23"}'`; events already stored are skipped by the MERGE.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from game_analytics.dag_defaults import DEFAULT_ARGS
+
+
+@task
+def create_tables() -> list[str]:
+    """Idempotent set-up: the dataset and every table (CREATE ... IF NOT EXISTS)."""
+    from game_analytics.config import load_settings
+    from game_analytics.warehouse.client import airflow_bigquery_client
+    from game_analytics.warehouse.schema import create_dataset_and_tables
+
+    settings = load_settings()
+    return create_dataset_and_tables(airflow_bigquery_client(settings), settings)
+
+
+@task(multiple_outputs=False, execution_timeout=timedelta(minutes=30))
+def ingest(**context) -> dict:
+    """One ingestion run; returns the IngestionReport as a dict (XCom)."""
+    from airflow.providers.apache.kafka.hooks.base import KafkaBaseHook
+
+    from game_analytics.config import load_settings
+    from game_analytics.ingest import run_ingestion
+    from game_analytics.warehouse.client import airflow_bigquery_client
+
+    settings = load_settings()
+    # The hook's config builder: the connection's extra JSON with callbacks and managed-Kafka OAuth resolved.
+    kafka_config = KafkaBaseHook(kafka_config_id=settings.kafka_conn_id)._build_config()
+    conf = context["dag_run"].conf or {}
+    report = run_ingestion(
+        settings,
+        kafka_config,
+        max_messages_per_batch=settings.ingest_max_batch_messages,
+        max_batch_seconds=settings.ingest_max_batch_seconds,
+        max_run_seconds=settings.ingest_max_run_seconds,
+        group_id=conf.get("group_id"),
+        client=airflow_bigquery_client(settings),
+    )
+    return report.to_dict()
+
+
+with DAG(
+    dag_id="game_events_ingest",
+    schedule=timedelta(minutes=10),
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["game-analytics", "kafka", "bigquery", "ingestion"],
+    doc_md=__doc__,
+):
+    create_tables() >> ingest()

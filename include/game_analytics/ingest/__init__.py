@@ -1,0 +1,36 @@
+"""Exactly-once ingestion of `game-events-raw` into `events`, with every rejected message kept and explained.
+
+Guarantee: whatever crashes when, each valid event_id is stored once in `events`, each invalid message once
+in `events_dlq` (with its reason code), and nothing consumed is lost. How:
+
+* **The warehouse is the source of truth for progress.** Each micro-batch ends in ONE BigQuery transaction
+  that MERGEs the batch's rows into `events` on `event_id` (restricted to the batch's `event_date`s),
+  inserts its dead letters into `events_dlq` unless their (topic, partition, offset) is there, and moves the
+  per-partition `next_offset` in `ingestion_offsets` forward. Rows and offsets become visible together.
+* **Kafka offsets are committed after that, synchronously**, and only as a convenience (lag monitoring, a
+  fast start): a run starts each partition at max(group offset, warehouse offset), so a crash between the
+  two commits costs nothing. A failed Kafka commit is logged, not fatal.
+* **Every step is idempotent**, so re-reading a batch (crash before the transaction, a replay with a new
+  group id) adds nothing: the MERGE skips known event_ids, the DLQ insert known offsets.
+* The Airflow Kafka provider's ``ConsumeFromTopicOperator`` is not used: it commits offsets itself (with
+  ``end_of_batch`` asynchronously, past a batch whose processing failed) and never records them in the
+  warehouse, which breaks the guarantee. Its hooks are fine: the DAG reads the connection through them.
+
+Dead letters also go to the `game-events-dlq` topic (headers: reason, reason text, original topic, partition,
+offset; keyed by the original key) *before* the transaction: at-least-once there, the table is authoritative
+(see :mod:`.dlq`).
+
+Throughput: the hot path is batch-wise. Per message Python only reads the Kafka fields and the first byte
+(Avro is decoded with fastavro and re-serialised as JSON); DuckDB parses, validates and enriches the whole
+batch's JSON and writes the staging Parquet file (:mod:`.validate`, :mod:`.batch`); BigQuery sees two load
+jobs and one script per batch (:mod:`.loader`). Batches are bounded by messages and seconds, a run by
+seconds (:mod:`.run`), and end of partition comes from the consumer's EOF events (:mod:`.consumer`).
+
+Replay: the warehouse offsets are per consumer group, so a new group id (``group_id=``) re-reads the topic
+from the start; the MERGE makes that a no-op for events already stored. Resetting only the Kafka group
+offsets does not rewind a group (the warehouse offset wins); delete its `ingestion_offsets` rows too.
+"""
+
+from game_analytics.ingest.run import CRASH_POINTS, IngestionReport, run_ingestion
+
+__all__ = ["CRASH_POINTS", "IngestionReport", "run_ingestion"]

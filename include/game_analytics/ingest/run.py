@@ -1,0 +1,230 @@
+"""One ingestion run: bounded micro-batches until the topic is drained or the run's time is up.
+
+Order of effects per batch (each step only after the previous one succeeded):
+
+1. consume (bounded by messages and seconds); 2. decode, validate, enrich (DuckDB); 3. produce + flush dead
+letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse transaction: events MERGE, events_dlq
+insert, ingestion_offsets; 6. commit the batch's end offsets to Kafka, synchronously.
+
+A crash before 5 leaves nothing visible (the batch is re-read); a crash after 5 and before 6 is covered by
+starting from the warehouse offsets; a repeat of any step changes nothing (MERGE on event_id, dead letters
+keyed by topic/partition/offset, offsets only move forward).
+
+Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` makes the process SIGKILL itself the n-th time (default the
+first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove the guarantee; it is inert
+unless the variable is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from game_analytics.config import Settings
+from game_analytics.ingest.batch import PreparedBatch, prepare_batch
+from game_analytics.ingest.consumer import Tracker, collect, open_consumer
+from game_analytics.ingest.dlq import DeadLetterProducer
+from game_analytics.ingest.loader import WarehouseLoader
+from game_analytics.warehouse.watermarks import Watermark, record_watermarks
+
+log = logging.getLogger(__name__)
+
+CRASH_POINTS = ("mid_batch", "after_staging", "after_warehouse_commit", "during_kafka_commit", "after_kafka_commit")
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # caught_up_at of a partition that has not caught up yet
+_reached: Counter = Counter()
+
+
+def crash_point(name: str, before_kill=None) -> None:
+    """SIGKILL this process here if ``GA_INGEST_CRASH_AT`` names this point (and this is the n-th visit)."""
+    spec = os.environ.get("GA_INGEST_CRASH_AT", "")
+    point, _, nth = spec.partition("@")
+    if point != name:
+        return
+    _reached[name] += 1
+    if _reached[name] == int(nth or 1):
+        if before_kill is not None:
+            before_kill()
+        log.warning("GA_INGEST_CRASH_AT=%s: killing the process", spec)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class IngestionReport:
+    topic: str
+    consumer_group: str
+    batches: int = 0
+    consumed: int = 0
+    loaded: int = 0  # rows added to `events`
+    duplicates: int = 0  # consumed messages that added nothing (event_id or dead letter already stored)
+    dead_lettered: int = 0  # rows added to `events_dlq`
+    rejected: int = 0  # invalid messages seen (dead-lettered now or before)
+    avro: int = 0
+    consumer_lag: int | None = None
+    seconds: float = 0.0
+    events_per_second: float = 0.0
+    stopped_because: str = ""
+    partitions: dict = field(default_factory=dict)  # partition -> next_offset, caught_up_at, lag
+    timings: dict = field(default_factory=dict)  # seconds spent per phase, summed over batches
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Clock:
+    def __init__(self, into: dict):
+        self.into, self.last = into, time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.into[name] = round(self.into.get(name, 0.0) + now - self.last, 3)
+        self.last = now
+
+
+def _consumer_lag(consumer, tracker: Tracker) -> dict[int, int | None]:
+    """Per partition: end offset - durable offset; the end is the larger of the fetch and ListOffsets views."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    lags: dict[int, int | None] = {}
+    for p, state in tracker.partitions.items():
+        tp = TopicPartition(tracker.topic, p)
+        ends = []
+        try:
+            # The last fetch response's high watermark (local, exact); ask the broker only without one.
+            ends.append(consumer.get_watermark_offsets(tp, cached=True)[1])
+            if ends[-1] is None or ends[-1] < 0:
+                ends.append(consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1])
+        except KafkaException as exc:
+            log.warning("watermark of partition %d unavailable: %s", p, exc)
+        ends = [e for e in ends if e is not None and e >= 0]
+        position = state.durable if state.durable is not None else state.position
+        lags[p] = max(0, max(ends) - (position or 0)) if ends else None
+    return lags
+
+
+def _process(batch_messages, con, loader, dlq, consumer, tracker, report, workdir) -> None:
+    from confluent_kafka import KafkaException, TopicPartition
+
+    snapshot = tracker.end_snapshot()
+    crash_point("mid_batch")
+    clock = _Clock(report.timings)
+    batch: PreparedBatch = prepare_batch(con, batch_messages, datetime.now(UTC), workdir)
+    clock.lap("prepare")
+    dlq.send(batch.dead_letters)
+    clock.lap("dlq_topic")
+    loader.stage(batch)
+    clock.lap("staging_load")
+    crash_point("after_staging")
+    result = loader.commit(batch)
+    clock.lap("transaction")
+    tracker.batch_durable(batch.next_offsets, snapshot)
+    for p, ts in batch.max_event_timestamp.items():
+        state = tracker.partitions[p]
+        state.max_event_timestamp = max(ts, state.max_event_timestamp) if state.max_event_timestamp else ts
+    crash_point("after_warehouse_commit")
+    offsets = [TopicPartition(tracker.topic, p, o) for p, o in sorted(batch.next_offsets.items())]
+    crash_point("during_kafka_commit", lambda: consumer.commit(offsets=offsets, asynchronous=True))
+    try:
+        consumer.commit(offsets=offsets, asynchronous=False)
+    except KafkaException as exc:
+        # Not fatal: the warehouse holds the offsets and the next run starts from them.
+        log.warning("Kafka offset commit failed after the warehouse commit (next run uses the warehouse's): %s", exc)
+    clock.lap("kafka_commit")
+    crash_point("after_kafka_commit")
+    report.batches += 1
+    report.consumed += batch.consumed
+    report.loaded += result.loaded
+    report.dead_lettered += result.dead_lettered
+    report.rejected += len(batch.dead_letters)
+    report.duplicates += batch.consumed - result.loaded - result.dead_lettered
+    report.avro += batch.avro
+    log.info(
+        "batch %d: %d consumed, %d loaded, %d dead-lettered (%d invalid), %d in-batch duplicates, dates %s",
+        report.batches, batch.consumed, result.loaded, result.dead_lettered, len(batch.dead_letters),
+        batch.duplicates_in_batch, [d.isoformat() for d in batch.dates],
+    )  # fmt: skip
+
+
+def run_ingestion(
+    settings: Settings,
+    kafka_config: dict,
+    *,
+    max_messages_per_batch: int,
+    max_batch_seconds: float,
+    max_run_seconds: float,
+    group_id: str | None = None,
+    client=None,
+) -> IngestionReport:
+    """Drain ``settings.raw_topic`` into the warehouse in bounded micro-batches, exactly once per event_id.
+
+    ``kafka_config`` is the librdkafka config of the ``kafka_default`` connection; ``group_id`` overrides its
+    ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`).
+    """
+    import duckdb
+
+    from game_analytics.warehouse.client import bigquery_client
+
+    started = time.monotonic()
+    group = group_id or kafka_config.get("group.id") or "game-events-ingest"
+    client = client or bigquery_client(settings)
+    report = IngestionReport(topic=settings.raw_topic, consumer_group=group)
+    loader = WarehouseLoader(client, settings, settings.raw_topic, group)
+    clock = _Clock(report.timings)
+    consumer, tracker = open_consumer(kafka_config, settings.raw_topic, group, loader.read_offsets())
+    dlq = DeadLetterProducer(kafka_config, settings.dlq_topic)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    clock.lap("setup")
+    try:
+        with tempfile.TemporaryDirectory(prefix="ingest-") as workdir:
+            deadline = started + max_run_seconds
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    report.stopped_because = "max_run_seconds"
+                    break
+                clock.last = time.monotonic()
+                messages = collect(consumer, tracker, max_messages_per_batch, min(max_batch_seconds, remaining))
+                clock.lap("consume")
+                if len(messages):
+                    _process(messages, con, loader, dlq, consumer, tracker, report, workdir)
+                else:
+                    tracker.batch_durable({}, tracker.end_snapshot())
+                if tracker.all_at_end():
+                    report.stopped_because = "caught_up"
+                    break
+        clock.last = time.monotonic()
+        lags = _consumer_lag(consumer, tracker)
+        clock.lap("lag")
+        _record_watermarks(client, settings, tracker, lags, report)
+        clock.lap("watermarks")
+        loader.drop_staging()
+        clock.lap("drop_staging")
+    finally:
+        consumer.close()
+        con.close()
+    report.seconds = round(time.monotonic() - started, 3)
+    report.events_per_second = round(report.consumed / report.seconds, 1) if report.seconds else 0.0
+    log.info("ingestion run: %s", {k: v for k, v in report.to_dict().items() if k != "partitions"})
+    return report
+
+
+def _record_watermarks(client, settings: Settings, tracker: Tracker, lags: dict, report: IngestionReport) -> None:
+    """One watermark row per partition of the topic, empty ones included (the daily sensor needs them all)."""
+    marks = []
+    for p, state in sorted(tracker.partitions.items()):
+        committed = state.durable if state.durable is not None else state.position
+        marks.append(Watermark(tracker.topic, p, state.caught_up_at or NEVER, state.max_event_timestamp, committed))
+        report.partitions[str(p)] = {
+            "next_offset": committed,
+            "caught_up_at": state.caught_up_at.isoformat() if state.caught_up_at else None,
+            "lag": lags.get(p),
+        }
+    record_watermarks(client, settings, marks)
+    known = [lag for lag in lags.values() if lag is not None]
+    report.consumer_lag = sum(known) if known else None

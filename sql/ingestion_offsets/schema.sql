@@ -1,0 +1,9 @@
+-- One row per (topic, partition, consumer group): the next offset to read, written in the same
+-- transaction as the batch's rows, so a restart resumes from what the warehouse holds.
+CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_offsets` (
+    topic STRING NOT NULL,
+    `partition` INT64 NOT NULL,
+    consumer_group STRING NOT NULL,
+    next_offset INT64 NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+)

@@ -1,0 +1,73 @@
+"""SIGKILL at the named points of a batch, restart, and still get exactly N-K events and K dead letters.
+
+The runs are subprocesses of ``run_ingestion``; ``GA_INGEST_CRASH_AT=<point>@<n>`` (the ingestion's documented
+test hook) makes the process kill itself with SIGKILL the n-th time it reaches ``point``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from tests.ingest.test_ingestion import produce_sample, stored
+
+pytestmark = pytest.mark.stack
+
+RUNNER = """
+import json, sys
+from game_analytics.config import load_settings
+from game_analytics.ingest import run_ingestion
+config = json.loads(sys.argv[1])
+report = run_ingestion(load_settings(), config, max_messages_per_batch=100, max_batch_seconds=10,
+                       max_run_seconds=120, group_id="crashy")
+print(json.dumps(report.to_dict()))
+"""
+# Each run crashes at a later batch than the previous one got to, so every run makes some progress.
+CRASHES = (
+    "mid_batch@2",
+    "after_warehouse_commit@1",
+    "during_kafka_commit@2",
+    "after_staging@2",
+    "after_warehouse_commit@2",
+    "after_kafka_commit@1",
+)
+
+
+def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GA_BQ_DATASET": settings.bq_dataset, "GA_RAW_TOPIC": settings.raw_topic,
+           "GA_DLQ_TOPIC": settings.dlq_topic, "GA_BQ_PROJECT": settings.bq_project}  # fmt: skip
+    env.pop("GA_INGEST_CRASH_AT", None)
+    if crash_at:
+        env["GA_INGEST_CRASH_AT"] = crash_at
+    argv = [sys.executable, "-c", RUNNER, json.dumps(kafka_config)]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_settings, warehouse, kafka_config):
+    settings = ingest_settings
+    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=9, players=60, bad_rate=0.1)
+    good = {m.event["event_id"] for m in messages if m.event}
+    bad = Counter(str(m.planted_reason) for m in messages if m.planted_reason)
+    assert len(messages) > 100 * 9, "enough batches for every crash to happen at its batch"
+
+    for crash_at in CRASHES:
+        done = run(settings, kafka_config, crash_at)
+        assert done.returncode == -signal.SIGKILL, f"{crash_at}: {done.returncode}\n{done.stderr[-3000:]}"
+        events, dlq = stored(warehouse, settings)
+        assert len(events) == len({e["event_id"] for e in events}), f"duplicate event_id after {crash_at}"
+        assert len(dlq) == len({(r["kafka_partition"], r["kafka_offset"]) for r in dlq}), crash_at
+
+    final = run(settings, kafka_config, None)
+    assert final.returncode == 0, final.stderr[-3000:]
+    report = json.loads(final.stdout.strip().splitlines()[-1])
+    assert report["stopped_because"] == "caught_up" and report["consumer_lag"] == 0
+    events, dlq = stored(warehouse, settings)
+    assert len(events) == len({e["event_id"] for e in events}) == len(good)
+    assert {e["event_id"] for e in events} == good
+    assert Counter(r["reason_code"] for r in dlq) == bad

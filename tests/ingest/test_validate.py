@@ -1,0 +1,73 @@
+"""Offline: the batch validator gives each planted bad message its reason, and rows equal ``enrich()``'s."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import duckdb
+import pytest
+
+from game_analytics.events.enrich import EVENT_COLUMNS, enrich
+from game_analytics.events.reasons import Reason
+from game_analytics.ingest.batch import Messages, prepare_batch
+from game_analytics.producer import BAD_KINDS, generate_events, make_messages
+
+NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    messages = list(make_messages(generate_events(11, date(2026, 11, 1), 2, 120), "mixed", 0.2, seed=11, now=NOW))
+    extra = [b"", b"[1, 2]", b"x{}", b' \n {"event_id": "e-ws", "user_id": "u", "event_type": 3001, '
+             b'"timestamp": "2026-11-02T10:00:00+02:00"}', b'{"event_id": "e-null", "user_id": null, '
+             b'"event_type": 3001, "timestamp": "2026-11-02T10:00:00Z"}', b'{"event_id": "e-ts", "user_id": "u", '
+             b'"event_type": 3001, "timestamp": "2026-11-02 10:00:00"}']  # fmt: skip
+    values = [m.value for m in messages] + extra
+    batch = Messages("t", values, [m.key for m in messages] + [None] * len(extra), [i % 3 for i in range(len(values))],
+                     list(range(len(values))))  # fmt: skip
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    result = prepare_batch(con, batch, NOW, str(tmp_path_factory.mktemp("batch")))
+    good = con.sql("SELECT * FROM good").fetchall()
+    columns = [d[0] for d in con.sql("SELECT * FROM good").description]
+    return messages, result, [dict(zip(columns, row, strict=True)) for row in good]
+
+
+def test_every_planted_message_is_rejected_for_its_reason(prepared):
+    messages, result, _ = prepared
+    by_offset = {d.offset: d.reason for d in result.dead_letters}
+    assert {m.planted_reason for m in messages} >= set(BAD_KINDS), "the sample must plant every kind"
+    for offset, message in enumerate(messages):
+        assert by_offset.get(offset) == (str(message.planted_reason) if message.planted_reason else None), offset
+    n = len(messages)
+    assert [by_offset.get(n + i) for i in range(6)] == [
+        Reason.INVALID_ENCODING, Reason.INVALID_ENCODING, Reason.INVALID_ENCODING, None, Reason.WRONG_TYPE,
+        Reason.INVALID_TIMESTAMP,
+    ]  # fmt: skip
+    assert all(d.reason_text for d in result.dead_letters)
+
+
+def test_rows_equal_the_shared_enrichment(prepared):
+    messages, result, rows = prepared
+    valid = {m.event["event_id"]: (offset, m.event) for offset, m in enumerate(messages) if m.event}
+    assert result.rows == len(rows) == len(valid) + 1  # + the whitespace-led JSON message
+    for row in rows:
+        if row["event_id"] == "e-ws":
+            assert row["timestamp"] == datetime(2026, 11, 2, 8, tzinfo=UTC) and row["event_date"] == date(2026, 11, 2)
+            continue
+        offset, event = valid[row["event_id"]]
+        expected = enrich(event, NOW, {"topic": "t", "partition": offset % 3, "offset": offset})
+        got = {**row, "parameters": json.loads(row["parameters"])}
+        assert {c: got[c] for c in EVENT_COLUMNS} == expected
+    assert result.dates == sorted({r["event_date"] for r in rows})
+
+
+def test_a_message_repeated_in_one_batch_gives_one_row(tmp_path):
+    value = b'{"event_id": "dup-1", "user_id": "u", "event_type": 3001, "timestamp": "2026-11-02T10:00:00Z"}'
+    batch = Messages("t", [value, value, value], [b"u"] * 3, [0, 0, 1], [5, 6, 0])
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    result = prepare_batch(con, batch, NOW, str(tmp_path))
+    assert (result.consumed, result.valid, result.rows, result.duplicates_in_batch) == (3, 3, 1, 2)
+    assert con.sql("SELECT kafka_partition, kafka_offset FROM good").fetchall() == [(0, 5)]
