@@ -1,5 +1,6 @@
 """`game_analytics_daily` end to end on the local stack, driven the way its users drive it.
 
+Events go through Kafka and a run of `game_events_ingest` (triggered through the REST API), as in production.
 `airflow dags test` for a day (twice: identical tables), then `airflow backfill create` over three days with the
 scheduler running, checked through the REST API; the Sunday run trains a model and writes its metrics.
 """
@@ -17,22 +18,27 @@ import pytest
 
 from game_analytics.config import load_settings
 from game_analytics.localstack.airflow_api import AirflowApi
-from game_analytics.localstack.demo import DAILY_DAG, backfill, load_events
+from game_analytics.localstack.demo import DAILY_DAG, backfill, ingest_now, stream_events
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
 pytestmark = pytest.mark.airflow_e2e
 
-DAGS_TEST_DAY = date(2026, 11, 5)  # a Thursday
-BACKFILL_DAYS = [date(2026, 11, 6), date(2026, 11, 7), date(2026, 11, 8)]  # Fri, Sat, Sun
+# Relative to today: ingestion rejects events older than 30 days. The last Sunday before today, and the days before.
+_SUNDAY = date.today() - timedelta(days=(date.today().weekday() + 1) % 7 or 7)
+DAGS_TEST_DAY = _SUNDAY - timedelta(days=3)  # a Thursday
+BACKFILL_DAYS = [_SUNDAY - timedelta(days=2), _SUNDAY - timedelta(days=1), _SUNDAY]  # Fri, Sat, Sun
 METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 
 
 @pytest.fixture(scope="module")
 def loaded(airflow_stack):
+    """Events for the test days the way they arrive in production: Kafka, then a run of game_events_ingest."""
     settings = load_settings()
     first = DAGS_TEST_DAY - timedelta(days=7)
-    load_events(settings, first, (BACKFILL_DAYS[-1] - first).days + 1, players=120, seed=11)
+    sent = stream_events(dict(os.environ), settings, first, (BACKFILL_DAYS[-1] - first).days + 1, players=120, seed=11)
+    report = ingest_now(AirflowApi(int(os.environ["AIRFLOW__API__PORT"])))
+    assert report["consumed"] == sent and report["loaded"] + report["dead_lettered"] == sent, report
     return settings
 
 
@@ -57,7 +63,16 @@ def dags_test(day: date) -> subprocess.CompletedProcess:
     )
 
 
-def test_dags_test_is_green_and_a_rerun_gives_identical_tables(loaded):
+@pytest.fixture
+def daily_paused(loaded):
+    """`airflow dags test` runs tasks in-process; a running scheduler must not pick up the same run's tasks too."""
+    api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
+    api.set_paused(DAILY_DAG, True)
+    yield
+    api.set_paused(DAILY_DAG, False)
+
+
+def test_dags_test_is_green_and_a_rerun_gives_identical_tables(loaded, daily_paused):
     first = dags_test(DAGS_TEST_DAY)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     before = snapshot(loaded, DAGS_TEST_DAY)
@@ -74,6 +89,7 @@ def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
     runs = AirflowApi(int(os.environ["AIRFLOW__API__PORT"])).wait_for_runs(DAILY_DAG, names, timeout=900)
     assert {d: r["state"] for d, r in runs.items()} == dict.fromkeys(names, "success")
     assert all(r["run_type"] == "backfill" for r in runs.values())
-    metrics = json.loads((local_path(loaded.model_uri("2026-11-08")) / "metrics.json").read_text())
+    metrics = json.loads((local_path(loaded.model_uri(_SUNDAY.isoformat())) / "metrics.json").read_text())
     assert metrics["rows"] > 0 and metrics["features"] and "mae" in metrics
-    assert not local_path(loaded.model_uri("2026-11-07")).exists(), "Saturday must not train"
+    saturday = BACKFILL_DAYS[1].isoformat()
+    assert not local_path(loaded.model_uri(saturday)).exists(), "Saturday must not train"

@@ -18,12 +18,13 @@ class AirflowApi:
     password: str = "admin"
     _token: str | None = field(default=None, repr=False)
 
-    def _request(self, path: str, body: dict | None = None, auth: bool = True) -> dict:
+    def _request(self, path: str, body: dict | None = None, auth: bool = True, method: str | None = None) -> dict:
         headers = {"Content-Type": "application/json"}
         if auth:
             headers["Authorization"] = f"Bearer {self.token()}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, headers=headers)
+        url = f"http://127.0.0.1:{self.port}{path}"
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
             return json.load(resp)
 
@@ -32,6 +33,12 @@ class AirflowApi:
             body = {"username": self.username, "password": self.password}
             self._token = self._request("/auth/token", body, auth=False)["access_token"]
         return self._token
+
+    def post(self, path: str, body: dict) -> dict:
+        return self._request(path, body)
+
+    def set_paused(self, dag_id: str, paused: bool) -> dict:
+        return self._request(f"/api/v2/dags/{dag_id}", {"is_paused": paused}, method="PATCH")
 
     def get(self, path: str, **query) -> dict:
         suffix = f"?{urllib.parse.urlencode(query, doseq=True)}" if query else ""
@@ -70,6 +77,16 @@ class AirflowApi:
             time.sleep(3)
         states = {d: r["state"] for d, r in runs.items()}
         raise TimeoutError(f"{dag_id} runs for {days} not finished after {timeout:.0f} s: {states}")
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900) -> dict:
+        quoted = urllib.parse.quote(run_id, safe="")
+        deadline, run = time.monotonic() + timeout, {}
+        while time.monotonic() < deadline:
+            run = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}")
+            if run["state"] in FINISHED:
+                return run
+            time.sleep(2)
+        raise TimeoutError(f"{dag_id} run {run_id} not finished after {timeout:.0f} s: {run.get('state')}")
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         quoted = urllib.parse.quote(run_id, safe="")

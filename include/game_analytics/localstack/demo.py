@@ -1,8 +1,9 @@
-"""The `make run` demo: synthetic events for the last days, a backfill of the daily DAG over them, a summary.
+"""The `make run` demo: synthetic events through Kafka, the ingestion DAG, a backfill of the daily DAG, a summary.
 
-Until the Kafka ingestion lands, events are enriched and loaded straight into `events` and the watermarks are set
-as the ingestion would set them after reading everything. `make run ONCE=1` exits after the summary, non-zero if
-any run failed.
+The producer sends a few days of events (JSON and Avro, 1 % planted bad messages) to the raw topic; a run of
+`game_events_ingest` loads them (bad ones to the dead-letter path) and records the watermarks; then
+`game_analytics_daily` is backfilled over the last days. `make run ONCE=1` exits after the summary, non-zero if any
+run failed; plain `make run` then keeps a live trickle of today's events flowing (ingested every 10 minutes).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from game_analytics.config import Settings, load_settings
 from game_analytics.localstack.airflow_api import AirflowApi
-from game_analytics.localstack.environment import RAW_TOPIC_PARTITIONS
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
 DAILY_DAG = "game_analytics_daily"
+INGEST_DAG = "game_events_ingest"
 HISTORY_DAYS = 7  # extra days before the backfill window, so the volume check has a trailing average
 TABLES = {
     "events": "event_date",
@@ -33,21 +34,42 @@ def demo_days(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days, 0, -1)]
 
 
-def load_events(settings: Settings, first: date, days: int, players: int, seed: int) -> int:
-    """Generate, enrich and load events (idempotent: a second load of the same seed adds nothing)."""
-    from game_analytics.events.enrich import enrich, load_rows
+def stream_events(env: dict[str, str], settings: Settings, first: date, days: int, players: int, seed: int) -> int:
+    """Produce the days' events to the raw topic: JSON and Avro mixed, about 1 % planted bad messages."""
+    from game_analytics.producer.kafka import kafka_config_from_env, produce
+    from game_analytics.producer.messages import make_messages
     from game_analytics.producer.simulation import generate_events
-    from game_analytics.warehouse.schema import create_dataset_and_tables
-    from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 
-    client = bigquery_client(settings)
-    create_dataset_and_tables(client, settings)
-    now = datetime.now(UTC)
-    rows = [enrich(e, now, None) for e in generate_events(seed, first, days, players)]
-    loaded = load_rows(client, settings, rows)
-    marks = [Watermark(settings.raw_topic, p, now, None, None) for p in range(RAW_TOPIC_PARTITIONS)]
-    record_watermarks(client, settings, marks)
-    return loaded
+    events = generate_events(seed, first, days, players)
+    messages = make_messages(events, fmt="mixed", bad_rate=0.01, seed=seed, now=datetime.now(UTC))
+    return produce(messages, kafka_config_from_env(settings.kafka_conn_id, env), settings.raw_topic)
+
+
+def live_trickle(env: dict[str, str], settings: Settings, players: int, seed: int, per_second: float = 20) -> None:
+    """Keep sending today's events that have already happened, paced like live traffic (a daemon thread)."""
+    import threading
+
+    from game_analytics.producer.kafka import kafka_config_from_env, produce
+    from game_analytics.producer.messages import make_messages
+    from game_analytics.producer.simulation import generate_events
+
+    def run() -> None:
+        now = datetime.now(UTC)
+        today = [e for e in generate_events(seed, now.date(), 1, players) if e["timestamp"] <= now.isoformat()]
+        produce(make_messages(today, fmt="mixed"), kafka_config_from_env(settings.kafka_conn_id, env),
+                settings.raw_topic, events_per_second=per_second)  # fmt: skip
+
+    threading.Thread(target=run, name="live-trickle", daemon=True).start()
+
+
+def ingest_now(api: AirflowApi) -> dict:
+    """Trigger `game_events_ingest` and wait for it; returns the ingestion report (the task's XCom)."""
+    api.wait_for_dags({INGEST_DAG})
+    run = api.post(f"/api/v2/dags/{INGEST_DAG}/dagRuns", {"logical_date": None})
+    finished = api.wait_for_run(INGEST_DAG, run["dag_run_id"])
+    if finished["state"] != "success":
+        raise RuntimeError(f"{INGEST_DAG} run {run['dag_run_id']} ended {finished['state']}; see its task logs")
+    return api.xcom(INGEST_DAG, run["dag_run_id"], "ingest") or {}
 
 
 def backfill(env: dict[str, str], first: date, last: date) -> None:
@@ -100,10 +122,17 @@ def run_demo(env: dict[str, str], airflow_port: int, days: int = 3, players: int
     settings = load_settings(env)
     window = demo_days(datetime.now(UTC).date(), days)
     first_loaded = window[0] - timedelta(days=HISTORY_DAYS)
-    loaded = load_events(settings, first_loaded, HISTORY_DAYS + days, players, seed)
-    print(f"loaded {loaded} events for {first_loaded} .. {window[-1]} into {settings.table('events')}", flush=True)
+    sent = stream_events(env, settings, first_loaded, HISTORY_DAYS + days, players, seed)
+    print(f"produced {sent} messages for {first_loaded} .. {window[-1]} to {settings.raw_topic}", flush=True)
     api = AirflowApi(airflow_port)
-    api.wait_for_dags({DAILY_DAG})
+    api.wait_for_dags({DAILY_DAG, INGEST_DAG})
+    report = ingest_now(api)
+    print(
+        f"{INGEST_DAG}: consumed {report.get('consumed')}, loaded {report.get('loaded')}, "
+        f"duplicates {report.get('duplicates')}, dead-lettered {report.get('dead_lettered')}, "
+        f"lag {report.get('consumer_lag')}, {report.get('events_per_second', 0):.0f} events/s",
+        flush=True,
+    )
     backfill(env, window[0], window[-1])
     print(f"backfilling {DAILY_DAG} for {window[0]} .. {window[-1]} (watch it in the UI)", flush=True)
     names = [d.isoformat() for d in window]

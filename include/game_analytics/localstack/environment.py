@@ -85,14 +85,16 @@ def _local_jwt_secret(state: StateDirs) -> str:
     return path.read_text().strip()
 
 
-def connection_env(ports: StackPorts, project: str = "game-analytics") -> dict[str, str]:
+def connection_env(
+    ports: StackPorts, project: str = "game-analytics", kafka_group: str = "game-events-ingest"
+) -> dict[str, str]:
     """`AIRFLOW_CONN_*` for the emulator and the broker, plus the emulator host for the BigQuery client."""
     google = {"conn_type": "google_cloud_platform", "extra": {"project": project, "is_anonymous": True}}
     kafka = {
         "conn_type": "kafka",
         "extra": {
             "bootstrap.servers": f"127.0.0.1:{ports.kafka}",
-            "group.id": "game-events-ingest",
+            "group.id": kafka_group,
             "enable.auto.commit": "false",
             "auto.offset.reset": "earliest",
             # Tansu's group join takes ~23 s with the defaults, ~3 s with these.
@@ -108,11 +110,11 @@ def connection_env(ports: StackPorts, project: str = "game-analytics") -> dict[s
     }
 
 
-def stack_environment(state: StateDirs, ports: StackPorts) -> dict[str, str]:
+def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "game-events-ingest") -> dict[str, str]:
     """The environment of every process the launcher starts (on top of ``os.environ``)."""
     state.create()
     home = state.airflow_home
-    env = connection_env(ports)
+    env = connection_env(ports, kafka_group=kafka_group)
     env.update(
         {
             "AIRFLOW_HOME": str(home),

@@ -57,7 +57,11 @@ class LocalStack:
         self.with_airflow = with_airflow
         self.say = say
         self.servers: list[Server] = []
-        self.env = stack_environment(self.state, self.ports)
+        # The broker keeps topics in memory, so every start is a new, empty cluster. A consumer group of its own
+        # keeps the warehouse's recorded offsets (ingestion_offsets, per group) of an earlier start from
+        # pointing past the new, shorter topic; re-sent events are still stored once (MERGE on event_id).
+        group = f"game-events-ingest-{time.strftime('%Y%m%dT%H%M%S')}"
+        self.env = stack_environment(self.state, self.ports, kafka_group=group)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -189,13 +193,16 @@ def main(argv: list[str] | None = None) -> int:
         with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
             print("Ctrl-C stops every process of the stack.", flush=True)
             if not (args.no_demo or args.no_airflow):
-                from game_analytics.localstack.demo import run_demo
+                from game_analytics.config import load_settings
+                from game_analytics.localstack.demo import live_trickle, run_demo
 
                 os.environ.update(stack.env)
                 failed = run_demo(stack.process_env(), stack.ports.airflow, days=args.days)
                 if args.once:
                     print(f"{failed} failed run(s)" if failed else "all runs succeeded", flush=True)
                     return 1 if failed else 0
+                live_trickle(stack.process_env(), load_settings(stack.env), players=300, seed=8)
+                print("a live trickle of today's events keeps flowing; game_events_ingest loads it every 10 minutes")
             stack.wait_forever()
     except KeyboardInterrupt:
         print("\nstopped the local stack", flush=True)
