@@ -28,6 +28,7 @@ from game_analytics.daily import tasks
 from game_analytics.daily.completeness import DayCompleteSensor
 from game_analytics.daily.quality import tables_with_checks
 from game_analytics.timetables import DayAfterTimetable
+from game_analytics.warehouse.setup_task import create_tables
 from game_analytics.warehouse.sql_templates import SQL_DIR, sql_context
 
 settings = load_settings()
@@ -46,6 +47,6 @@ with DAG(
 ):
     metrics = [tasks.metric_table(table, settings) for table in tasks.METRIC_TABLES]
     checks = [tasks.run_checks.override(task_id=f"checks_{t}")(t) for t in tables_with_checks()]
-    chain(tasks.create_tables(), DayCompleteSensor(task_id="wait_for_events"), metrics)
+    chain(create_tables(), DayCompleteSensor(task_id="wait_for_events"), metrics)
     cross_downstream(metrics, checks)
     chain(checks, tasks.export_features(settings), tasks.trigger_ml_training())

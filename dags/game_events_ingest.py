@@ -27,17 +27,7 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from game_analytics.dag_defaults import DEFAULT_ARGS
-
-
-@task
-def create_tables() -> list[str]:
-    """Idempotent set-up: the dataset and every table (CREATE ... IF NOT EXISTS)."""
-    from game_analytics.config import load_settings
-    from game_analytics.warehouse.client import airflow_bigquery_client
-    from game_analytics.warehouse.schema import create_dataset_and_tables
-
-    settings = load_settings()
-    return create_dataset_and_tables(airflow_bigquery_client(settings), settings)
+from game_analytics.warehouse.setup_task import create_tables
 
 
 @task(multiple_outputs=False, execution_timeout=timedelta(minutes=30))

@@ -42,16 +42,6 @@ def export_features(settings: Settings) -> BigQueryInsertJobOperator:
     return _query_job("export_features", "level_features/export.sql", settings)
 
 
-@task
-def create_tables() -> list[str]:
-    """Idempotent set-up: the dataset and every table (CREATE ... IF NOT EXISTS)."""
-    from game_analytics.warehouse.client import airflow_bigquery_client
-    from game_analytics.warehouse.schema import create_dataset_and_tables
-
-    settings = load_settings()
-    return create_dataset_and_tables(airflow_bigquery_client(settings), settings)
-
-
 @task(multiple_outputs=False)
 def run_checks(table: str, ds: str | None = None) -> dict:
     """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
