@@ -127,7 +127,9 @@ def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "g
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{ports.airflow}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            # timeout = SQLite's busy wait: without it a CLI write (`airflow backfill create`) racing the
+            # scheduler failed at once with "database is locked".
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
             "AIRFLOW__API__PORT": str(ports.airflow),
             "AIRFLOW__API__BASE_URL": f"http://localhost:{ports.airflow}",
             "AIRFLOW__API_AUTH__JWT_SECRET": _local_jwt_secret(state),
