@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -77,7 +78,13 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
         str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAILY_DAG,
         "--from-date", first.isoformat(), "--to-date", last.isoformat(), "--reprocess-behavior", "completed",
     ]  # fmt: skip
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    for attempt in range(1, 6):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        # SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock
+        # while the CLI upgrades its read transaction; the failed attempt rolled back, so trying again is safe.
+        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr or attempt == 5:
+            break
+        time.sleep(3 * attempt)
     if done.returncode != 0:
         raise RuntimeError(f"airflow backfill create failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
