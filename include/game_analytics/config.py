@@ -46,6 +46,10 @@ class Settings:
     ingest_max_batch_messages: int = 200_000
     ingest_max_batch_seconds: float = 30.0
     ingest_max_run_seconds: float = 480.0
+    # Wrap each batch's warehouse statements in BEGIN/COMMIT TRANSACTION. Off on the local stack only: the emulator
+    # implements a transaction by copying every table it touches (all of `events`, per batch), and the statements
+    # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
+    ingest_use_transaction: bool = True
 
     @property
     def dataset_ref(self) -> str:
@@ -77,6 +81,14 @@ class Settings:
         return f"gs://{self.features_bucket}/level_difficulty_model/dt={day}"
 
 
+def _parse_bool(raw: str) -> bool:
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment; a badly typed value names its variable."""
     env = os.environ if environ is None else environ
@@ -87,7 +99,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             continue
         kind = type(f.default)
         try:
-            values[f.name] = kind(raw)
+            values[f.name] = _parse_bool(raw) if kind is bool else kind(raw)
         except ValueError as exc:
             raise ValueError(f"{_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
     return Settings(**values)

@@ -1,32 +1,38 @@
-{% from '_macros/json_params.sql' import json_int -%}
+{% from '_macros/json_params.sql' import json_text, int_literal -%}
 -- level_metrics for day D = {{ ds }}: one row per level_id with at least one level event (1001, 1002, 1003) on D.
 -- Definitions: shared spec metrics.md. Columns are in the order of level_metrics/schema.sql (the DAG inserts
 -- positionally).
 --
--- Typed parameters (json_int, sql/_macros/json_params.sql): a missing or wrongly typed value is NULL. An integer
--- is read only when its JSON text is an integer literal: this rejects strings ("12", "abc"), fractions (12.5),
--- booleans, arrays, objects and JSON null.
-WITH level_events AS (
+-- Typed parameters (sql/_macros/json_params.sql): a missing or wrongly typed value is NULL. An integer is read only
+-- when its JSON text is an integer literal: this rejects strings ("12", "abc"), fractions (12.5), booleans, arrays,
+-- objects and JSON null.
+WITH level_params AS (
+    -- Each parameter's JSON text, read only for the event types whose metrics use it: the typed reads are the
+    -- query's main cost on a 10M-event day (moves and time: completions; boosters: finished attempts).
     SELECT
         user_id,
         event_type,
-        {{ json_int('level_id') }} AS level_id,
-        -- Moves and time are read for completions only, the only rows whose metrics use them (same result, less
-        -- work: the typed reads are the query's main cost on a 10M-event day).
-        IF(event_type = 1002, {{ json_int('moves_used') }}, NULL) AS moves_used,
-        IF(event_type = 1002, {{ json_int('time_seconds') }}, NULL) AS time_seconds,
-        -- TRUE only for a JSON array with at least one element; a missing key, JSON null, a string or an object is
-        -- FALSE. The CASE keeps JSON_QUERY_ARRAY away from non-arrays; level starts carry no boosters.
-        CASE
-            WHEN event_type = 1001 THEN FALSE
-            WHEN JSON_TYPE(JSON_QUERY(parameters, '$.boosters_used')) = 'array'
-                THEN ARRAY_LENGTH(JSON_QUERY_ARRAY(parameters, '$.boosters_used')) > 0
-            ELSE FALSE
-        END AS used_boosters
+        {{ json_text('level_id') }} AS level_id_text,
+        IF(event_type = 1002, {{ json_text('moves_used') }}, NULL) AS moves_used_text,
+        IF(event_type = 1002, {{ json_text('time_seconds') }}, NULL) AS time_seconds_text,
+        IF(event_type = 1001, NULL, {{ json_text('boosters_used') }}) AS boosters_used_text
     FROM `{{ project }}.{{ dataset }}.events`
     WHERE
         event_date = DATE '{{ ds }}'
         AND event_type IN (1001, 1002, 1003)
+),
+
+level_events AS (
+    SELECT
+        user_id,
+        event_type,
+        {{ int_literal('level_id_text') }} AS level_id,
+        {{ int_literal('moves_used_text') }} AS moves_used,
+        {{ int_literal('time_seconds_text') }} AS time_seconds,
+        -- TRUE only for a JSON array with at least one element: the compact text of a non-empty array starts
+        -- with '[' and is not '[]'. A missing key, JSON null, a string or an object is FALSE.
+        COALESCE(STARTS_WITH(boosters_used_text, '[') AND boosters_used_text != '[]', FALSE) AS used_boosters
+    FROM level_params
 ),
 
 per_level AS (

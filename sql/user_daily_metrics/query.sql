@@ -1,25 +1,37 @@
-{% from '_macros/json_params.sql' import json_int, json_number -%}
+{% from '_macros/json_params.sql' import json_text, int_literal, number_literal -%}
 -- user_daily_metrics for day D = {{ ds }}: one row per user_id with at least one event on D.
 -- Definitions: shared spec metrics.md. Columns are in the order of user_daily_metrics/schema.sql (the DAG inserts
 -- positionally).
 --
--- Typed parameters (json_int, json_number, sql/_macros/json_params.sql): a missing or wrongly typed value is NULL.
--- A value is read only when its JSON text is a literal of the right kind: an integer literal for ints (30, not "30"
--- or 30.0), a number literal for price_usd.
-WITH day_events AS (
+-- Typed parameters (sql/_macros/json_params.sql): a missing or wrongly typed value is NULL. A value is read only
+-- when its JSON text is a literal of the right kind: an integer literal for ints (30, not "30" or 30.0), a number
+-- literal for price_usd.
+WITH day_params AS (
+    -- Each parameter's JSON text, read only for the event type whose metric uses it: the same result, and on 10M
+    -- events a day it halves the work (the typed reads are the query's main cost).
     SELECT
         user_id,
         session_id,
         event_type,
-        -- Each parameter is read only for the event type whose metric uses it: the same result, and on 10M
-        -- events a day it halves the work (the typed reads are the query's main cost).
-        IF(event_type = 1001, {{ json_int('level_id') }}, NULL) AS level_id,
-        IF(event_type = 1002, {{ json_int('score') }}, NULL) AS score,
-        -- duration_sec is an int >= 0: a negative value is as wrong as a string (no minus sign allowed).
-        IF(event_type = 3002, {{ json_int('duration_sec', non_negative=true) }}, NULL) AS duration_sec,
-        IF(event_type = 2001, {{ json_number('price_usd') }}, NULL) AS price_usd
+        IF(event_type = 1001, {{ json_text('level_id') }}, NULL) AS level_id_text,
+        IF(event_type = 1002, {{ json_text('score') }}, NULL) AS score_text,
+        IF(event_type = 3002, {{ json_text('duration_sec') }}, NULL) AS duration_sec_text,
+        IF(event_type = 2001, {{ json_text('price_usd') }}, NULL) AS price_usd_text
     FROM `{{ project }}.{{ dataset }}.events`
     WHERE event_date = DATE '{{ ds }}'
+),
+
+day_events AS (
+    SELECT
+        user_id,
+        session_id,
+        event_type,
+        {{ int_literal('level_id_text') }} AS level_id,
+        {{ int_literal('score_text') }} AS score,
+        -- duration_sec is an int >= 0: a negative value is as wrong as a string (no minus sign allowed).
+        {{ int_literal('duration_sec_text', non_negative=true) }} AS duration_sec,
+        {{ number_literal('price_usd_text') }} AS price_usd
+    FROM day_params
 )
 
 SELECT

@@ -43,6 +43,8 @@ def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedPro
     env = {**os.environ, "GA_BQ_DATASET": settings.bq_dataset, "GA_RAW_TOPIC": settings.raw_topic,
            "GA_DLQ_TOPIC": settings.dlq_topic, "GA_BQ_PROJECT": settings.bq_project}  # fmt: skip
     env.pop("GA_INGEST_CRASH_AT", None)
+    # Without BEGIN/COMMIT (the local stack's setting): the guarantee must hold from idempotent, ordered statements.
+    env["GA_INGEST_USE_TRANSACTION"] = "false"
     if crash_at:
         env["GA_INGEST_CRASH_AT"] = crash_at
     argv = [sys.executable, "-c", RUNNER, json.dumps(kafka_config)]

@@ -55,7 +55,9 @@ def dlq_topic_messages(kafka_config, topic, expected, timeout=20.0):
 
 
 def test_exact_counts_dead_letters_replay_and_watermarks(ingest_settings, warehouse, kafka_config):
-    settings = ingest_settings
+    # The production path: each batch in one BEGIN/COMMIT TRANSACTION (the local stack turns it off for speed; the
+    # crash test covers that path).
+    settings = dataclasses.replace(ingest_settings, ingest_use_transaction=True)
     messages, start = produce_sample(kafka_config, settings.raw_topic)
     bad = [m for m in messages if m.planted_reason]
     good = [m for m in messages if m.event]
@@ -119,6 +121,24 @@ def test_offsets_in_the_warehouse_win_over_the_group(ingest_settings, warehouse,
     ).result()
     second = run_ingestion(settings, kafka_config, group_id="g2", **BOUNDS)
     assert second.consumed == 0
+
+
+def test_transaction_wraps_the_statements_only_when_configured():
+    from game_analytics.config import Settings
+    from game_analytics.ingest.batch import PreparedBatch
+    from game_analytics.ingest.loader import WarehouseLoader
+
+    batch = PreparedBatch(
+        ingested_at=datetime(2026, 11, 8, 12, tzinfo=UTC), consumed=3, valid=2, rows=2, parquet_path="x.parquet",
+        dates=[datetime(2026, 11, 8).date()], dead_letters=[], next_offsets={0: 3}, max_event_timestamp={}, avro=0,
+    )  # fmt: skip
+    for transaction in (True, False):
+        settings = Settings(ingest_use_transaction=transaction)
+        statements = WarehouseLoader(None, settings, settings.raw_topic, "g").transaction_sql(batch).split(";\n")
+        heads = [s.split()[0] for s in statements]
+        expected = ["MERGE", "MERGE", "SELECT"]  # events, offsets (always after the rows), the counts
+        assert heads == (["BEGIN", *expected[:2], "COMMIT", "SELECT"] if transaction else expected), heads
+        assert "ingestion_offsets" in statements[heads.index("MERGE", heads.index("MERGE") + 1)]
 
 
 def test_settings_bounds_exist():

@@ -7,7 +7,10 @@ Per batch:
 2. one multi-statement transaction: MERGE into ``events`` on ``event_id`` (restricted to the batch's
    ``event_date`` values, which is also the partition filter ``events`` requires), INSERT the dead letters
    not yet in ``events_dlq`` (key: topic, partition, offset), and MERGE the batch's end offsets into
-   ``ingestion_offsets`` (never backwards). Either all three happen or none does;
+   ``ingestion_offsets`` (never backwards). Either all three happen or none does. Each statement is idempotent
+   and the offsets come last, so even without the transaction (``GA_INGEST_USE_TRANSACTION=false``, the local
+   stack: the emulator copies whole tables for one) a crash between them only makes the batch be read again,
+   and its rows already in the warehouse are skipped;
 3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts.
 
 Literal values are inlined (quoted) instead of query parameters: the emulator ignores parameters inside
@@ -111,7 +114,8 @@ class WarehouseLoader:
     # -- the transaction -----------------------------------------------------------------------------------
     def transaction_sql(self, batch: PreparedBatch) -> str:
         s = self.settings
-        statements = ["BEGIN TRANSACTION"]
+        transaction = s.ingest_use_transaction
+        statements = ["BEGIN TRANSACTION"] if transaction else []
         dates = ", ".join(f"DATE '{d.isoformat()}'" for d in batch.dates)
         if batch.rows:
             columns = ", ".join(f"`{c}`" for c in EVENT_COLUMNS)
@@ -136,7 +140,8 @@ class WarehouseLoader:
             )
         if batch.next_offsets:
             statements.append(self._offsets_merge(batch.next_offsets.items()))
-        statements.append("COMMIT TRANSACTION")
+        if transaction:
+            statements.append("COMMIT TRANSACTION")
         at = ts_lit(batch.ingested_at)
         loaded = (
             f"(SELECT COUNT(*) FROM {s.table('events')} WHERE event_date IN ({dates}) AND ingested_at = {at} "

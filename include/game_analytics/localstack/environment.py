@@ -143,6 +143,11 @@ def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "g
             "BQEMU_GCS_LOCAL_ROOT": str(state.gcs_root),
             "GA_STATE_DIR": str(state.root),
             "GA_SENSOR_POKE_SECONDS": "10",  # locally the data is there in seconds, not hours
+            # The emulator runs BEGIN TRANSACTION by copying each table the script touches: per batch, all of
+            # `events`. The ingestion stays exactly-once without it (see ingest/loader.py).
+            "GA_INGEST_USE_TRANSACTION": "false",
+            # Nothing here uses time travel; without this every load job keeps a full copy of its table for 7 days.
+            "BQEMU_TIME_TRAVEL_RETENTION_DAYS": "0",
         }
     )
     (home / "passwords.json").write_text(json.dumps({"admin": admin_password()}))
