@@ -28,6 +28,9 @@ class Settings:
     kafka_conn_id: str = "kafka_default"
     raw_topic: str = "game-events-raw"
     dlq_topic: str = "game-events-dlq"
+    # Confluent Schema Registry for Avro ids (empty: the schemas shipped in the package). Credentials, if any, come
+    # from GA_SCHEMA_REGISTRY_BASIC_AUTH ("key:secret"), read where used, never stored here.
+    schema_registry_url: str = ""
     # Completeness: a day is complete when every partition caught up past its end plus this grace
     completeness_grace_minutes: int = 30
     sensor_timeout_hours: int = 12

@@ -7,14 +7,17 @@ so nothing per message happens in Python after consuming except the first-byte c
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa
 
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.decode import Rejection, decode_values, text_or_base64
 from game_analytics.ingest.validate import validate_batch
+from game_analytics.schemas import SCHEMAS
 
 
 @dataclass
@@ -81,9 +84,11 @@ class PreparedBatch:
         return self.valid - self.rows
 
 
-def prepare_batch(con, messages: Messages, ingested_at: datetime, workdir: str) -> PreparedBatch:
+def prepare_batch(
+    con, messages: Messages, ingested_at: datetime, workdir: str, schemas: Mapping[int, Any] = SCHEMAS
+) -> PreparedBatch:
     """Decode, validate and enrich ``messages``; writes ``<workdir>/events.parquet`` when there are valid rows."""
-    decoded = decode_values(messages.values)
+    decoded = decode_values(messages.values, schemas)
     keep = [i for i, text in enumerate(decoded.texts) if text is not None]
     batch_in = pa.table(
         {

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from game_analytics.events.reasons import Reason
 from game_analytics.producer.avro import AvroDecodeError, decode_confluent_avro
+from game_analytics.schemas import SCHEMAS
 
 MAX_MESSAGE_BYTES = 64 * 1024  # the spec's limit on a message value
 _WHITESPACE = b" \t\r\n"
@@ -37,12 +40,15 @@ class Decoded:
     avro: int = 0
 
 
-def _avro_to_json(value: bytes) -> str:
-    return json.dumps(decode_confluent_avro(value), separators=(",", ":"), ensure_ascii=False)
+def _avro_to_json(value: bytes, schemas: Mapping[int, Any]) -> str:
+    return json.dumps(decode_confluent_avro(value, schemas), separators=(",", ":"), ensure_ascii=False)
 
 
-def decode_values(values: list[bytes | None]) -> Decoded:
-    """Classify every value of a batch by its first byte; JSON text is checked for UTF-8 only."""
+def decode_values(values: list[bytes | None], schemas: Mapping[int, Any] = SCHEMAS) -> Decoded:
+    """Classify every value of a batch by its first byte; JSON text is checked for UTF-8 only.
+
+    ``schemas`` maps Avro schema ids to writer schemas (see ``ingest/schema_registry.py``).
+    """
     texts: list[str | None] = [None] * len(values)
     rejections: list[Rejection] = []
     avro = 0
@@ -63,7 +69,7 @@ def decode_values(values: list[bytes | None]) -> Decoded:
                 rejections.append(Rejection(i, Reason.MALFORMED_JSON, f"JSON text is not UTF-8: {exc}"))
         elif first == b"\x00":
             try:
-                texts[i] = _avro_to_json(value)
+                texts[i] = _avro_to_json(value, schemas)
                 avro += 1
             except AvroDecodeError as exc:
                 rejections.append(Rejection(i, exc.reason, str(exc)))

@@ -31,6 +31,7 @@ from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
 from game_analytics.ingest.loader import WarehouseLoader
+from game_analytics.ingest.schema_registry import writer_schemas
 from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 
 log = logging.getLogger(__name__)
@@ -107,13 +108,13 @@ def _consumer_lag(consumer, tracker: Tracker) -> dict[int, int | None]:
     return lags
 
 
-def _process(batch_messages, con, loader, dlq, consumer, tracker, report, workdir) -> None:
+def _process(batch_messages, con, loader, dlq, consumer, tracker, report, workdir, schemas) -> None:
     from confluent_kafka import KafkaException, TopicPartition
 
     snapshot = tracker.end_snapshot()
     crash_point("mid_batch")
     clock = _Clock(report.timings)
-    batch: PreparedBatch = prepare_batch(con, batch_messages, datetime.now(UTC), workdir)
+    batch: PreparedBatch = prepare_batch(con, batch_messages, datetime.now(UTC), workdir, schemas)
     clock.lap("prepare")
     dlq.send(batch.dead_letters)
     clock.lap("dlq_topic")
@@ -177,6 +178,7 @@ def run_ingestion(
     clock = _Clock(report.timings)
     consumer, tracker = open_consumer(kafka_config, settings.raw_topic, group, loader.read_offsets())
     dlq = DeadLetterProducer(kafka_config, settings.dlq_topic)
+    schemas = writer_schemas(settings.schema_registry_url)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     clock.lap("setup")
@@ -192,7 +194,7 @@ def run_ingestion(
                 messages = collect(consumer, tracker, max_messages_per_batch, min(max_batch_seconds, remaining))
                 clock.lap("consume")
                 if len(messages):
-                    _process(messages, con, loader, dlq, consumer, tracker, report, workdir)
+                    _process(messages, con, loader, dlq, consumer, tracker, report, workdir, schemas)
                 else:
                     tracker.batch_durable({}, tracker.end_snapshot())
                 if tracker.all_at_end():
