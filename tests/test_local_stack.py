@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import psutil
@@ -18,12 +19,30 @@ from game_analytics.localstack.launcher import LocalStack
 from game_analytics.localstack.servers import StackError, free_port
 
 
-def test_bq_emulator_patch_target_exists():
-    """Fails loudly when bqemulator renames what we disable (see bq_emulator.py)."""
+def test_bq_emulator_patch_targets_exist():
+    """Fails loudly when bqemulator renames what we patch (see bq_emulator.py)."""
     import importlib
 
-    module, cls, method = bq_emulator.PATCH_TARGET
-    assert callable(getattr(getattr(importlib.import_module(module), cls), method))
+    for module, cls, method in bq_emulator.PATCH_TARGETS:
+        assert callable(getattr(getattr(importlib.import_module(module), cls), method)), (module, cls, method)
+
+
+def test_no_snapshot_copy_without_retention_but_the_change_is_published():
+    """In a fresh interpreter (the patch is global): retention 0 skips the table copy, retention 7 still copies."""
+    probe = """
+from types import SimpleNamespace
+from game_analytics.localstack import bq_emulator
+bq_emulator.skip_snapshots_without_retention()
+from bqemulator.versioning.snapshots import SnapshotManager
+for days in (0, 7):
+    published, copies = [], []
+    fake = SimpleNamespace(_retention_days=days, _events=SimpleNamespace(publish=published.append),
+                           capture=lambda *a, **k: copies.append(a))
+    SnapshotManager.record_change(fake, "p", "d", "t")
+    print(days, len(copies), [type(e).__name__ for e in published])
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["0 0 ['TableDataChanged']", "7 1 ['TableDataChanged']"], out
 
 
 def test_taken_port_names_port_and_setting(tmp_path):
