@@ -65,6 +65,8 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
     make = subprocess.Popen(
         ["make", "run"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
+        # As in a terminal: a suite started as a background job inherits SIGINT ignored (so would make run).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     output = []
     try:

@@ -29,7 +29,7 @@ from game_analytics.localstack.environment import (
     admin_password,
     stack_environment,
 )
-from game_analytics.localstack.servers import Server, StackError, ensure_port_free, http_ok
+from game_analytics.localstack.servers import Server, StackError, ensure_port_free, http_ok, stop_all
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 _BIN = Path(sys.executable).parent
@@ -88,8 +88,7 @@ class LocalStack:
         self.say(f"local stack up in {time.monotonic() - started:.1f} s")
 
     def stop(self) -> None:
-        for server in reversed(self.servers):
-            server.stop()
+        stop_all(list(reversed(self.servers)))
         self.servers.clear()
 
     # -- servers -------------------------------------------------------------------------------------------

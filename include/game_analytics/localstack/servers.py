@@ -86,19 +86,41 @@ class Server:
         except FileNotFoundError:
             return ""
 
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM the whole process group, then SIGKILL what is left after ``grace`` seconds."""
+    def terminate(self) -> None:
+        """SIGTERM the whole process group (the server and whatever it started)."""
+        if self.process is not None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL what is left of the process group and reap the leader."""
         if self.process is None:
             return
-        pgid = self.process.pid
-        _signal_group(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-        _signal_group(pgid, signal.SIGKILL)  # children of a dead leader may still run
+        _signal_group(self.process.pid, signal.SIGKILL)  # children of a dead leader may still run
         if self.process.poll() is None:
             self.process.wait(timeout=5)
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL what is left after ``grace`` seconds."""
+        stop_all([self], grace)
+
+
+def stop_all(servers: list[Server], grace: float = 10.0) -> None:
+    """Stop servers together: SIGTERM them all, give them ``grace`` seconds in total, then SIGKILL the rest.
+
+    One at a time, an Airflow scheduler waiting for its running tasks could use its whole grace period, and the
+    next server its own: Ctrl-C then took over a minute. Together it takes at most ``grace`` plus the reaping.
+    """
+    for server in servers:
+        server.terminate()
+    deadline = time.monotonic() + grace
+    for server in servers:
+        if server.process is not None:
+            try:
+                server.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+    for server in servers:
+        server.kill()
 
 
 def _signal_group(pgid: int, sig: int) -> None:
