@@ -24,6 +24,7 @@ from game_analytics.producer.avro import confluent_header, encode_avro_body
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 REGISTRY_ID = 100_042  # the id the registry gave our schema: not the shipped id
+NOT_A_SCHEMA_ID = 7  # answered 200 without a schema (a proxy, another service)
 SCHEMA_TEXT = (Path(__file__).parents[2] / "include/game_analytics/schemas/game_event_v1.avsc").read_text()
 
 
@@ -48,7 +49,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(401, {"error_code": 401, "message": "Unauthorized"})
         if self.path == f"/schemas/ids/{REGISTRY_ID}":
             return self._reply(200, {"schema": SCHEMA_TEXT})
-        return self._reply(404, {"error_code": 40403, "message": "Schema not found"})
+        if self.path == f"/schemas/ids/{NOT_A_SCHEMA_ID}":
+            return self._reply(200, {"id": NOT_A_SCHEMA_ID})
+        if self.path.startswith("/schemas/ids/"):
+            return self._reply(404, {"error_code": 40403, "message": "Schema not found"})
+        return self._reply(404, {"error_code": 404, "message": "HTTP 404 Not Found"})  # not a registry path
 
     def _reply(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -97,6 +102,16 @@ def test_an_unreachable_or_refusing_registry_fails_the_batch_instead_of_dead_let
     registry.server_close()
     with pytest.raises(SchemaRegistryUnavailable, match="unreachable"):
         decode_values(value, RegistrySchemas(registry.url, timeout=2))
+
+
+def test_answers_that_are_not_the_registrys_own_not_found_fail_the_batch(events):
+    registry = Registry()
+    # A wrong base URL: the server's plain 404 is not "schema not found" and must not dead-letter the events.
+    with pytest.raises(SchemaRegistryUnavailable, match="answered 404"):
+        decode_values([framed(events[0], REGISTRY_ID)], RegistrySchemas(registry.url + "wrong-prefix"))
+    with pytest.raises(SchemaRegistryUnavailable, match="without a schema"):
+        decode_values([framed(events[0], NOT_A_SCHEMA_ID)], RegistrySchemas(registry.url))
+    registry.shutdown()
 
 
 def test_without_a_registry_the_shipped_schemas_are_the_set():

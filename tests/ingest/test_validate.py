@@ -71,3 +71,32 @@ def test_a_message_repeated_in_one_batch_gives_one_row(tmp_path):
     result = prepare_batch(con, batch, NOW, str(tmp_path))
     assert (result.consumed, result.valid, result.rows, result.duplicates_in_batch) == (3, 3, 1, 2)
     assert con.sql("SELECT kafka_partition, kafka_offset FROM good").fetchall() == [(0, 5)]
+
+
+def test_time_checks_are_relative_to_when_the_message_reached_kafka(tmp_path):
+    """A replay weeks later judges a message as the first run did; the Kafka time is capped at the run's clock."""
+    from datetime import timedelta
+
+    def verdicts(ingested_at: datetime, kafka_times: list[datetime | None]) -> list[str | None]:
+        values = [
+            b'{"event_id": "e%d", "user_id": "u", "event_type": 3001, "timestamp": "2026-11-03T10:00:00Z"}' % i
+            for i in range(len(kafka_times))
+        ]
+        stamps = [int(t.timestamp() * 1000) if t else None for t in kafka_times]
+        batch = Messages("t", values, [b"u"] * len(values), [0] * len(values), list(range(len(values))), {}, stamps)
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        result = prepare_batch(con, batch, ingested_at, str(tmp_path))
+        reasons = {d.offset: d.reason for d in result.dead_letters}
+        return [reasons.get(i) for i in range(len(values))]
+
+    arrived = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
+    # Arrived 5 minutes after the event; read again 40 days later: still valid (by the run's clock it is too old).
+    assert verdicts(arrived + timedelta(days=40), [arrived, None]) == [None, str(Reason.TIMESTAMP_TOO_OLD)]
+    # Arrived 3 hours before its own timestamp: too far ahead, though the run's clock is a day later.
+    early = arrived - timedelta(hours=3)
+    assert verdicts(arrived + timedelta(days=1), [early]) == [str(Reason.TIMESTAMP_TOO_FAR_AHEAD)]
+    # A producer clock 3 hours ahead of the run cannot make an event from the future look on time.
+    assert verdicts(datetime(2026, 11, 3, 7, tzinfo=UTC), [datetime(2026, 11, 3, 10, tzinfo=UTC)]) == [
+        str(Reason.TIMESTAMP_TOO_FAR_AHEAD)
+    ]

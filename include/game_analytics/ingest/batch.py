@@ -31,6 +31,8 @@ class Messages:
     offsets: list[int] = field(default_factory=list)
     # partition -> the offset after the last message consumed from it in this batch
     next_offsets: dict[int, int] = field(default_factory=dict)
+    # when each message reached Kafka (ms since the epoch; None when the broker gives no timestamp)
+    timestamps: list[int | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -96,6 +98,10 @@ def prepare_batch(
             "kafka_partition": pa.array([messages.partitions[i] for i in keep], pa.int64()),
             "kafka_offset": pa.array([messages.offsets[i] for i in keep], pa.int64()),
             "v": pa.array([decoded.texts[i] for i in keep], pa.string()),
+            "received_at": pa.array(
+                [messages.timestamps[i] for i in keep] if messages.timestamps else [None] * len(keep),
+                pa.timestamp("ms", tz="UTC"),
+            ),
         }
     )
     validate_batch(con, batch_in, messages.topic, ingested_at)

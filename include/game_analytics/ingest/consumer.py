@@ -122,6 +122,7 @@ def collect(consumer, tracker: Tracker, max_messages: int, max_seconds: float) -
 
     messages = Messages(tracker.topic)
     values, keys, parts, offsets = messages.values, messages.keys, messages.partitions, messages.offsets
+    stamps = messages.timestamps
     deadline = time.monotonic() + max_seconds
     eof = KafkaError._PARTITION_EOF
     scanned = 0
@@ -144,6 +145,8 @@ def collect(consumer, tracker: Tracker, max_messages: int, max_seconds: float) -
         keys += [m.key() for m in chunk]
         parts += [m.partition() for m in chunk]
         offsets += [m.offset() for m in chunk]
+        # (type, ms): type 0 is TIMESTAMP_NOT_AVAILABLE. The validator's time checks are relative to this.
+        stamps += [t[1] if t[0] else None for t in (m.timestamp() for m in chunk)]
         scanned = _advance(tracker, messages, scanned)
         if tracker.all_at_end():
             break

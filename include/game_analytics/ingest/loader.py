@@ -10,7 +10,9 @@ Per batch:
    ``ingestion_offsets`` (never backwards). Either all three happen or none does. Each statement is idempotent
    and the offsets come last, so even without the transaction (``GA_INGEST_USE_TRANSACTION=false``, the local
    stack: the emulator copies whole tables for one) a crash between them only makes the batch be read again,
-   and its rows already in the warehouse are skipped;
+   and its rows already in the warehouse are skipped. The re-read gives each message the same verdict (the
+   validator's time checks use the message's Kafka timestamp, not the run's clock), so a message cannot land
+   in ``events`` and ``events_dlq`` both;
 3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts.
 
 Literal values are inlined (quoted) instead of query parameters: the emulator ignores parameters inside

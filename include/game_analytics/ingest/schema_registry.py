@@ -40,6 +40,11 @@ class RegistrySchemas(Mapping[int, Any]):
         self._missing: set[int] = set()
 
     def _fetch(self, schema_id: int) -> Any | None:
+        """The parsed schema, None when the registry says it has no such id; anything else raises Unavailable.
+
+        Only the registry's own "not found" (error_code 40403) makes an id unknown: a 404 from a wrong URL or a
+        proxy, an answer without a schema, or a schema we cannot parse would otherwise dead-letter good events.
+        """
         request = urllib.request.Request(f"{self.url}/schemas/ids/{schema_id}", headers={"Accept": "application/json"})
         if self._auth:
             request.add_header("Authorization", self._auth)
@@ -47,15 +52,20 @@ class RegistrySchemas(Mapping[int, Any]):
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310 - configured URL
                 body = json.load(resp)
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:  # error_code 40403: schema not found
+            if exc.code == 404 and _error_code(exc) == 40403:
                 return None
             message = f"schema registry {self.url} answered {exc.code} for id {schema_id}"
             raise SchemaRegistryUnavailable(message) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             raise SchemaRegistryUnavailable(f"schema registry {self.url} unreachable: {exc}") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
+            raise SchemaRegistryUnavailable(f"{self.url} answered id {schema_id} without a schema: is it a registry?")
         if body.get("schemaType", "AVRO") != "AVRO":
             return None  # a JSON-Schema or Protobuf id cannot frame an Avro event
-        return fastavro.parse_schema(json.loads(body["schema"]))
+        try:
+            return fastavro.parse_schema(json.loads(body["schema"]))
+        except Exception as exc:  # noqa: BLE001 - fastavro raises several kinds (e.g. UnknownType for references)
+            raise SchemaRegistryUnavailable(f"schema id {schema_id} from {self.url} is not usable: {exc}") from exc
 
     def __getitem__(self, schema_id: int) -> Any:
         if schema_id in self._known:
@@ -81,6 +91,13 @@ class RegistrySchemas(Mapping[int, Any]):
 
     def __len__(self) -> int:
         return len(self._known)
+
+
+def _error_code(exc: urllib.error.HTTPError) -> int | None:
+    try:
+        return json.load(exc).get("error_code")
+    except (ValueError, AttributeError, OSError):
+        return None
 
 
 def writer_schemas(registry_url: str, environ: Mapping[str, str] | None = None) -> Mapping[int, Any]:

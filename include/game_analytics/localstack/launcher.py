@@ -88,7 +88,10 @@ class LocalStack:
         self.say(f"local stack up in {time.monotonic() - started:.1f} s")
 
     def stop(self) -> None:
-        stop_all(list(reversed(self.servers)))
+        # Airflow first, so that tasks it lets finish still have their warehouse and broker; then the rest.
+        airflow = [s for s in self.servers if s.name.startswith("airflow")]
+        stop_all(airflow)
+        stop_all([s for s in reversed(self.servers) if s not in airflow])
         self.servers.clear()
 
     # -- servers -------------------------------------------------------------------------------------------
