@@ -85,9 +85,10 @@ class Settings:
 
 
 def _parse_bool(raw: str) -> bool:
-    if raw.strip().lower() in ("1", "true", "yes", "on"):
+    word = raw.strip().lower()
+    if word in ("1", "true", "yes", "on"):
         return True
-    if raw.strip().lower() in ("0", "false", "no", "off"):
+    if word in ("0", "false", "no", "off"):
         return False
     raise ValueError(raw)
 

@@ -37,7 +37,7 @@ def loaded(airflow_stack):
     settings = load_settings()
     first = DAGS_TEST_DAY - timedelta(days=7)
     sent = stream_events(dict(os.environ), settings, first, (BACKFILL_DAYS[-1] - first).days + 1, players=120, seed=11)
-    report = ingest_now(AirflowApi(int(os.environ["AIRFLOW__API__PORT"])))
+    report = ingest_now(AirflowApi(int(os.environ["AIRFLOW__API__PORT"])), airflow_stack.airflow_started_at)
     assert report["consumed"] == sent and report["loaded"] + report["dead_lettered"] == sent, report
     return settings
 

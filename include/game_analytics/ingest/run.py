@@ -3,12 +3,14 @@
 Order of effects per batch (each step only after the previous one succeeded):
 
 1. consume (bounded by messages and seconds); 2. decode, validate, enrich (DuckDB); 3. produce + flush dead
-letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse transaction: events MERGE, events_dlq
-insert, ingestion_offsets; 6. commit the batch's end offsets to Kafka, synchronously.
+letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: events MERGE, events_dlq insert,
+ingestion_offsets last (a transaction unless ``GA_INGEST_USE_TRANSACTION=false``, see loader.py); 6. commit the
+batch's end offsets to Kafka, synchronously.
 
-A crash before 5 leaves nothing visible (the batch is re-read); a crash after 5 and before 6 is covered by
-starting from the warehouse offsets; a repeat of any step changes nothing (MERGE on event_id, dead letters
-keyed by topic/partition/offset, offsets only move forward).
+A crash before 5 leaves nothing visible (the batch is re-read); a crash inside 5 (without the transaction) leaves
+rows whose offsets are not recorded, so the batch is re-read and those rows are skipped; a crash after 5 and
+before 6 is covered by starting from the warehouse offsets; a repeat of any step changes nothing (MERGE on
+event_id, dead letters keyed by topic/partition/offset, offsets only move forward, the same verdict per message).
 
 Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` makes the process SIGKILL itself the n-th time (default the
 first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove the guarantee; it is inert

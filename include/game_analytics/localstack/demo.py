@@ -63,26 +63,29 @@ def live_trickle(env: dict[str, str], settings: Settings, players: int, seed: in
     threading.Thread(target=run, name="live-trickle", daemon=True).start()
 
 
-def ingest_now(api: AirflowApi) -> dict:
-    """Trigger `game_events_ingest`, wait for it, then total the reports of all its successful runs.
+def ingest_now(api: AirflowApi, since: datetime) -> dict:
+    """Trigger `game_events_ingest`, wait for it, then total the reports of its successful runs since ``since``.
 
-    The scheduled run may already have drained part of the topic when the demo's own run starts, so the demo's
-    run alone could report 0; the sum over runs is what the topic delivered.
+    The scheduled run may already have drained part of the topic when this run starts, so this run alone could
+    report 0; the sum over the runs of this start of the stack (the broker is new at each start, while Airflow's
+    database keeps earlier starts' runs) is what the topic delivered.
     """
     api.wait_for_dags({INGEST_DAG})
     run = api.post(f"/api/v2/dags/{INGEST_DAG}/dagRuns", {"logical_date": None})
     finished = api.wait_for_run(INGEST_DAG, run["dag_run_id"])
     if finished["state"] != "success":
         raise RuntimeError(f"{INGEST_DAG} run {run['dag_run_id']} ended {finished['state']}; see its task logs")
-    totals = {"runs": 0, "consumed": 0, "loaded": 0, "duplicates": 0, "dead_lettered": 0, "seconds": 0.0}
-    for past in api.dag_runs(INGEST_DAG):
+    totals = {"runs": 0, "consumed": 0, "loaded": 0, "duplicates": 0, "dead_lettered": 0, "seconds": 0.0,
+              "consumer_lag": None}  # fmt: skip
+    runs = api.get(f"/api/v2/dags/{INGEST_DAG}/dagRuns", start_date_gte=since.isoformat(), limit=100)["dag_runs"]
+    for past in runs:
         report = api.xcom(INGEST_DAG, past["dag_run_id"], "ingest") if past["state"] == "success" else None
         if report:
             totals["runs"] += 1
             for key in ("consumed", "loaded", "duplicates", "dead_lettered", "seconds"):
                 totals[key] += report.get(key) or 0
-    last = api.xcom(INGEST_DAG, run["dag_run_id"], "ingest") or {}
-    totals["consumer_lag"] = last.get("consumer_lag")
+        if past["dag_run_id"] == run["dag_run_id"]:
+            totals["consumer_lag"] = (report or {}).get("consumer_lag")  # the lag after the newest run
     return totals
 
 
@@ -137,7 +140,9 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
     return "\n".join(lines)
 
 
-def run_demo(env: dict[str, str], airflow_port: int, days: int = 3, players: int = 300, seed: int = 7) -> int:
+def run_demo(
+    env: dict[str, str], airflow_port: int, since: datetime, days: int = 3, players: int = 300, seed: int = 7
+) -> int:
     """Load, backfill, wait, print the summary; return the number of failed runs."""
     settings = load_settings(env)
     window = demo_days(datetime.now(UTC).date(), days)
@@ -146,7 +151,7 @@ def run_demo(env: dict[str, str], airflow_port: int, days: int = 3, players: int
     print(f"produced {sent} messages for {first_loaded} .. {window[-1]} to {settings.raw_topic}", flush=True)
     api = AirflowApi(airflow_port)
     api.wait_for_dags({DAILY_DAG, INGEST_DAG})
-    report = ingest_now(api)
+    report = ingest_now(api, since)
     print(
         f"{INGEST_DAG}: {report['runs']} run(s) consumed {report['consumed']}, loaded {report['loaded']}, "
         f"duplicates {report['duplicates']}, dead-lettered {report['dead_lettered']}, "

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from game_analytics.localstack.environment import (
@@ -57,6 +58,7 @@ class LocalStack:
         self.with_airflow = with_airflow
         self.say = say
         self.servers: list[Server] = []
+        self.airflow_started_at: datetime | None = None  # runs started since then are this start's (REST filter)
         # The broker keeps topics in memory, so every start is a new, empty cluster. A consumer group of its own
         # keeps the warehouse's recorded offsets (ingestion_offsets, per group) of an earlier start from
         # pointing past the new, shorter topic; re-sent events are still stored once (MERGE on event_id).
@@ -142,6 +144,7 @@ class LocalStack:
 
     def start_airflow(self) -> None:
         """Migrate the metadata DB, then run api-server, scheduler, dag-processor and triggerer."""
+        self.airflow_started_at = datetime.now(UTC)
         ensure_port_free(self.ports.airflow, "airflow", StackPorts.SETTINGS["airflow"])
         migrate = subprocess.run(
             [str(_BIN / "airflow"), "db", "migrate"],
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 from game_analytics.localstack.demo import live_trickle, run_demo
 
                 os.environ.update(stack.env)
-                failed = run_demo(stack.process_env(), stack.ports.airflow, days=args.days)
+                failed = run_demo(stack.process_env(), stack.ports.airflow, stack.airflow_started_at, days=args.days)
                 if args.once:
                     print(f"{failed} failed run(s)" if failed else "all runs succeeded", flush=True)
                     return 1 if failed else 0

@@ -99,10 +99,6 @@ class Server:
         if self.process.poll() is None:
             self.process.wait(timeout=5)
 
-    def stop(self, grace: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL what is left after ``grace`` seconds."""
-        stop_all([self], grace)
-
 
 def stop_all(servers: list[Server], grace: float = 10.0) -> None:
     """Stop servers together: SIGTERM them all, give them ``grace`` seconds in total, then SIGKILL the rest.
