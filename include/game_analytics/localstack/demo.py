@@ -94,13 +94,20 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
         str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAILY_DAG,
         "--from-date", first.isoformat(), "--to-date", last.isoformat(), "--reprocess-behavior", "completed",
     ]  # fmt: skip
-    for attempt in range(1, 6):
+    deadline, attempt = time.monotonic() + 180, 0
+    while True:
+        attempt += 1
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        # SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock
-        # while the CLI upgrades its read transaction; the failed attempt rolled back, so trying again is safe.
-        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr or attempt == 5:
+        output = done.stdout + done.stderr
+        # Both refusals pass by themselves, and a refused attempt changed nothing, so trying again is safe:
+        # - SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock
+        #   while the CLI upgrades its read transaction;
+        # - the scheduler marks a backfill complete a few seconds after its last run; a `make run ONCE=1` that
+        #   exited in between leaves it "running" in .state until the next scheduler's first loops.
+        transient = "database is locked" in output or "AlreadyRunningBackfill" in output
+        if done.returncode == 0 or not transient or time.monotonic() > deadline:
             break
-        time.sleep(3 * attempt)
+        time.sleep(min(3 * attempt, 15))
     if done.returncode != 0:
         raise RuntimeError(f"airflow backfill create failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
