@@ -6,7 +6,11 @@
 Steps: produce the events to a fresh topic (8 partitions); read them once with a plain confluent-kafka loop
 (fresh group, assigned partitions, ``fetch.queue.backoff.ms=10``) for the raw consume rate; then ingest them
 with the real ``run_ingestion`` into a fresh dataset. Prints both rates, their ratio (goal: >= 0.35), the
-ingestion's time per phase and the peak memory of this process (ru_maxrss).
+ingestion's time per phase and the peak memory of the ingesting process (ru_maxrss).
+
+The events are generated and produced in a child process: an ingesting process that also holds the generator's
+millions of objects consumed at half speed (measured: 7.7 s instead of 4.0 s per 1M), and an Airflow task does
+not hold them either.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
 import os
 import resource
 import shlex
@@ -21,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +50,21 @@ def raw_consume_rate(bootstrap: str, topic: str, expected: int) -> tuple[int, fl
         consumer.close()
 
 
+def produce_events(bootstrap: str, topic: str, count: int, fmt: str, bad_rate: float) -> tuple[int, int, float, float]:
+    """In a child process: generate ``count`` messages and produce them; (produced, bad, generate s, produce s)."""
+    from game_analytics.producer import APPROX_EVENTS_PER_PLAYER_DAY, generate_events, make_messages, produce
+
+    now = datetime.now(UTC)
+    players = max(1, int(count / (2 * APPROX_EVENTS_PER_PLAYER_DAY)) + 1)
+    started = time.monotonic()
+    events = generate_events(42, (now - timedelta(days=3)).date(), 2, players)
+    messages = list(itertools.islice(make_messages(events, fmt, bad_rate, 42, now), count))
+    generated = time.monotonic() - started
+    started = time.monotonic()
+    produced = produce(messages, {"bootstrap.servers": bootstrap}, topic)
+    return produced, sum(1 for m in messages if m.planted_reason), generated, time.monotonic() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="messages to produce (default 1,000,000)")
@@ -59,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     from game_analytics.localstack.environment import StackPorts
     from game_analytics.localstack.launcher import LocalStack
     from game_analytics.localstack.servers import free_port
-    from game_analytics.producer import APPROX_EVENTS_PER_PLAYER_DAY, generate_events, make_messages, produce
     from game_analytics.warehouse.client import bigquery_client
     from game_analytics.warehouse.schema import create_dataset_and_tables
 
@@ -82,17 +102,11 @@ def main(argv: list[str] | None = None) -> int:
                 future.result(timeout=10)
             create_dataset_and_tables(bigquery_client(settings), settings)
 
-            now = datetime.now(UTC)
-            players = max(1, int(args.events / (2 * APPROX_EVENTS_PER_PLAYER_DAY)) + 1)
-            started = time.monotonic()
-            events = generate_events(42, (now - timedelta(days=3)).date(), 2, players)
-            messages = list(itertools.islice(make_messages(events, args.format, args.bad_rate, 42, now), args.events))
-            generated = time.monotonic() - started
-            started = time.monotonic()
-            produced = produce(messages, {"bootstrap.servers": bootstrap}, settings.raw_topic)
-            produce_seconds = time.monotonic() - started
-            bad = sum(1 for m in messages if m.planted_reason)
-            del messages
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+                job = child.submit(
+                    produce_events, bootstrap, settings.raw_topic, args.events, args.format, args.bad_rate
+                )
+                produced, bad, generated, produce_seconds = job.result()
 
             raw_count, raw_seconds = raw_consume_rate(bootstrap, settings.raw_topic, produced)
             report = run_ingestion(
@@ -112,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{report.duplicates:,} duplicates, lag {report.consumer_lag})")  # fmt: skip
     print(f"ratio:                {e2e_rate / raw_rate:.3f} (goal >= 0.35)")
     print(f"phases (s):           {report.timings}")
-    print(f"peak memory:          {peak_mib:,.0f} MiB (ru_maxrss, includes generating the messages)")
+    print(f"peak memory:          {peak_mib:,.0f} MiB (ru_maxrss of the ingesting process)")
     ok = report.consumed == produced and report.loaded + report.dead_lettered == produced
     return 0 if ok else 1
 

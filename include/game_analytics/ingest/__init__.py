@@ -21,10 +21,12 @@ offset; keyed by the original key) *before* the transaction: at-least-once there
 (see :mod:`.dlq`).
 
 Throughput: the hot path is batch-wise. Per message Python only reads the Kafka fields and the first byte
-(Avro is decoded with fastavro and re-serialised as JSON); DuckDB parses, validates and enriches the whole
-batch's JSON and writes the staging Parquet file (:mod:`.validate`, :mod:`.batch`); BigQuery sees two load
-jobs and one script per batch (:mod:`.loader`). Batches are bounded by messages and seconds, a run by
-seconds (:mod:`.run`), and end of partition comes from the consumer's EOF events (:mod:`.consumer`).
+(Avro is decoded with fastavro and re-serialised as JSON); the batch becomes Arrow columns built from buffers
+(:mod:`.columns`), and DuckDB parses, validates and enriches it in one query and writes the staging Parquet file
+(:mod:`.validate`, :mod:`.batch`). BigQuery sees two load jobs and one script per batch (:mod:`.loader`), on a
+warehouse thread while the next batch is consumed and prepared; Kafka offsets are committed in batch order, each
+after its batch is durable. Batches are bounded by messages and seconds, a run by seconds (:mod:`.run`), and end
+of partition comes from the consumer's EOF events (:mod:`.consumer`).
 
 Replay: the warehouse offsets are per consumer group, so a new group id (``group_id=``) re-reads the topic
 from the start; the MERGE makes that a no-op for events already stored. Resetting only the Kafka group

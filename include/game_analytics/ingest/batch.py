@@ -7,6 +7,7 @@ so nothing per message happens in Python after consuming except the first-byte c
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from game_analytics.events.reasons import Reason
+from game_analytics.ingest.columns import int64_array, timestamp_ms_array
 from game_analytics.ingest.decode import Rejection, decode_values, text_or_base64
 from game_analytics.ingest.validate import validate_batch
 from game_analytics.schemas import SCHEMAS
@@ -89,19 +91,21 @@ class PreparedBatch:
 def prepare_batch(
     con, messages: Messages, ingested_at: datetime, workdir: str, schemas: Mapping[int, Any] = SCHEMAS
 ) -> PreparedBatch:
-    """Decode, validate and enrich ``messages``; writes ``<workdir>/events.parquet`` when there are valid rows."""
+    """Decode, validate and enrich ``messages``; writes a Parquet file in ``workdir`` when there are valid rows."""
     decoded = decode_values(messages.values, schemas)
-    keep = [i for i, text in enumerate(decoded.texts) if text is not None]
+    kept = int64_array(decoded.kept)
+    everything = len(decoded.kept) == len(messages)
+
+    def column(array: pa.Array) -> pa.Array:
+        return array if everything else array.take(kept)
+
     batch_in = pa.table(
         {
-            "idx": pa.array(keep, pa.int64()),
-            "kafka_partition": pa.array([messages.partitions[i] for i in keep], pa.int64()),
-            "kafka_offset": pa.array([messages.offsets[i] for i in keep], pa.int64()),
-            "v": pa.array([decoded.texts[i] for i in keep], pa.string()),
-            "received_at": pa.array(
-                [messages.timestamps[i] for i in keep] if messages.timestamps else [None] * len(keep),
-                pa.timestamp("ms", tz="UTC"),
-            ),
+            "idx": kept,
+            "kafka_partition": column(int64_array(messages.partitions)),
+            "kafka_offset": column(int64_array(messages.offsets)),
+            "v": decoded.texts,
+            "received_at": column(timestamp_ms_array(messages.timestamps or [None] * len(messages))),
         }
     )
     validate_batch(con, batch_in, messages.topic, ingested_at)
@@ -127,7 +131,8 @@ def prepare_batch(
     rows, dates = con.execute("SELECT count(*), list(DISTINCT event_date ORDER BY event_date) FROM good").fetchone()
     path = None
     if rows:
-        path = os.path.join(workdir, "events.parquet")
+        handle, path = tempfile.mkstemp(prefix="events-", suffix=".parquet", dir=workdir)  # one per batch in flight
+        os.close(handle)
         con.execute(f"COPY good TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
     max_ts = dict(con.execute('SELECT kafka_partition, max("timestamp") FROM good GROUP BY ALL').fetchall())
     return PreparedBatch(

@@ -1,9 +1,11 @@
-"""Framing: turn raw Kafka values into JSON text for the batch validator, or reject them here.
+"""Framing: turn raw Kafka values into one Arrow column of JSON text for the batch validator, or reject them here.
 
-Per message this does only what cannot be done in bulk: look at the first byte, check the size, and decode
-Avro. Valid JSON stays untouched text (DuckDB parses it later, a whole batch at a time); an Avro record is
-decoded with the shipped schemas and re-serialised as JSON, so both wire formats go through one validator and
-one enrichment, and cannot drift apart.
+Per message this does only what cannot be done in bulk: look at the first byte and the size, and decode Avro.
+Valid JSON stays untouched bytes (DuckDB parses it later, a whole batch at a time); an Avro record is decoded
+with the shipped schemas and re-serialised as JSON, so both wire formats go through one validator and one
+enrichment, and cannot drift apart.
+
+The column is built from one joined buffer (see ``columns.py``), never from a list of Python strings.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from game_analytics.events.reasons import Reason
+from game_analytics.ingest.columns import utf8_array
 from game_analytics.producer.avro import AvroDecodeError, decode_confluent_avro
 from game_analytics.schemas import SCHEMAS
 
 MAX_MESSAGE_BYTES = 64 * 1024  # the spec's limit on a message value
 _WHITESPACE = b" \t\r\n"
+_OPEN_BRACE = ord("{")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,51 +39,79 @@ class Rejection:
 
 @dataclass
 class Decoded:
-    """``texts[i]`` is message i as JSON text, or None when ``rejections`` holds it."""
+    """``texts`` holds the JSON text of the messages at ``kept`` (batch indices, ascending); the rest are in
+    ``rejections``."""
 
-    texts: list[str | None]
+    kept: list[int]
+    texts: pa.LargeStringArray
     rejections: list[Rejection]
     avro: int = 0
 
+    def text(self, index: int) -> str | None:
+        """Message ``index`` as JSON text, or None when it was rejected here (for tests and logs)."""
+        try:
+            return self.texts[self.kept.index(index)].as_py()
+        except ValueError:
+            return None
 
-def _avro_to_json(value: bytes, schemas: Mapping[int, Any]) -> str:
-    return json.dumps(decode_confluent_avro(value, schemas), separators=(",", ":"), ensure_ascii=False)
+
+def _avro_to_json(value: bytes, schemas: Mapping[int, Any]) -> bytes:
+    return json.dumps(decode_confluent_avro(value, schemas), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _frame(index: int, value: bytes | None, schemas: Mapping[int, Any]) -> bytes | Rejection | None:
+    """The slow path, for a value that is not plain JSON: its JSON bytes (Avro), its rejection, or None when it is
+    JSON after leading whitespace (kept as it is)."""
+    if not value:
+        return Rejection(index, Reason.INVALID_ENCODING, "empty message value (tombstone)")
+    if len(value) > MAX_MESSAGE_BYTES:
+        return Rejection(index, Reason.OVERSIZE, f"{len(value)} bytes is more than the {MAX_MESSAGE_BYTES}-byte limit")
+    first = value[:1]
+    if first in _WHITESPACE and value.lstrip(_WHITESPACE)[:1] == b"{":
+        return None
+    if first == b"\x00":
+        try:
+            return _avro_to_json(value, schemas)
+        except AvroDecodeError as exc:
+            return Rejection(index, exc.reason, str(exc))
+    return Rejection(index, Reason.INVALID_ENCODING, f"first byte {first!r} is neither '{{' (JSON) nor 0x00 (Avro)")
+
+
+def _not_utf8(index: int, value: bytes) -> Rejection | None:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejection(index, Reason.MALFORMED_JSON, f"JSON text is not UTF-8: {exc}")
+    return None
 
 
 def decode_values(values: list[bytes | None], schemas: Mapping[int, Any] = SCHEMAS) -> Decoded:
-    """Classify every value of a batch by its first byte; JSON text is checked for UTF-8 only.
+    """Classify every value of a batch by its first byte and size; JSON text is checked for UTF-8 only.
 
     ``schemas`` maps Avro schema ids to writer schemas (see ``ingest/schema_registry.py``).
     """
-    texts: list[str | None] = [None] * len(values)
     rejections: list[Rejection] = []
-    avro = 0
+    framed: dict[int, bytes] = {}  # Avro messages, as JSON
     for i, value in enumerate(values):
-        if not value:
-            rejections.append(Rejection(i, Reason.INVALID_ENCODING, "empty message value (tombstone)"))
-            continue
-        if len(value) > MAX_MESSAGE_BYTES:
-            rejections.append(
-                Rejection(i, Reason.OVERSIZE, f"{len(value)} bytes is more than the {MAX_MESSAGE_BYTES}-byte limit")
-            )
-            continue
-        first = value[:1]
-        if first == b"{" or (first in _WHITESPACE and value.lstrip(_WHITESPACE)[:1] == b"{"):
-            try:
-                texts[i] = value.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                rejections.append(Rejection(i, Reason.MALFORMED_JSON, f"JSON text is not UTF-8: {exc}"))
-        elif first == b"\x00":
-            try:
-                texts[i] = _avro_to_json(value, schemas)
-                avro += 1
-            except AvroDecodeError as exc:
-                rejections.append(Rejection(i, exc.reason, str(exc)))
-        else:
-            rejections.append(
-                Rejection(i, Reason.INVALID_ENCODING, f"first byte {first!r} is neither '{{' (JSON) nor 0x00 (Avro)")
-            )
-    return Decoded(texts, rejections, avro)
+        if value and value[0] == _OPEN_BRACE and len(value) <= MAX_MESSAGE_BYTES:
+            continue  # plain JSON: the common case stays this cheap
+        outcome = _frame(i, value, schemas)
+        if isinstance(outcome, Rejection):
+            rejections.append(outcome)
+        elif outcome is not None:
+            framed[i] = outcome
+    rejected = {r.index for r in rejections}
+    kept = [i for i in range(len(values)) if i not in rejected] if rejected else list(range(len(values)))
+    texts = [framed.get(i) or values[i] for i in kept] if framed else [values[i] for i in kept]
+    try:
+        column = utf8_array(texts)
+    except pa.ArrowInvalid:  # some text is not UTF-8: find which, the slow way
+        bad = {i: r for i, r in ((i, _not_utf8(i, t)) for i, t in zip(kept, texts, strict=True)) if r is not None}
+        rejections = sorted([*rejections, *bad.values()], key=lambda r: r.index)
+        texts = [t for i, t in zip(kept, texts, strict=True) if i not in bad]
+        kept = [i for i in kept if i not in bad]
+        column = utf8_array(texts)
+    return Decoded(kept, column, rejections, avro=len(framed))
 
 
 def text_or_base64(value: bytes | None) -> tuple[str | None, str | None]:

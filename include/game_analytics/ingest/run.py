@@ -5,7 +5,8 @@ Order of effects per batch (each step only after the previous one succeeded):
 1. consume (bounded by messages and seconds); 2. decode, validate, enrich (DuckDB); 3. produce + flush dead
 letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: events MERGE, events_dlq insert,
 ingestion_offsets last (a transaction unless ``GA_INGEST_USE_TRANSACTION=false``, see loader.py); 6. commit the
-batch's end offsets to Kafka, synchronously.
+batch's end offsets to Kafka, synchronously. Steps 3-5 run on a warehouse thread while the next batch goes
+through 1-2; step 6 waits for them. Only one batch is in the warehouse at a time, so batches land in order.
 
 A crash before 5 leaves nothing visible (the batch is re-read); a crash inside 5 (without the transaction) leaves
 rows whose offsets are not recorded, so the batch is re-read and those rows are skipped; a crash after 5 and
@@ -25,6 +26,7 @@ import signal
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -32,7 +34,7 @@ from game_analytics.config import Settings
 from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
-from game_analytics.ingest.loader import WarehouseLoader
+from game_analytics.ingest.loader import LoadResult, WarehouseLoader
 from game_analytics.ingest.schema_registry import writer_schemas
 from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 
@@ -110,22 +112,40 @@ def _consumer_lag(consumer, tracker: Tracker) -> dict[int, int | None]:
     return lags
 
 
-def _process(batch_messages, con, loader, dlq, consumer, tracker, report, workdir, schemas) -> None:
-    from confluent_kafka import KafkaException, TopicPartition
+@dataclass
+class _Written:
+    """A batch handed to the warehouse thread, with the partitions that were at their end when it was read."""
 
-    snapshot = tracker.end_snapshot()
-    crash_point("mid_batch")
-    clock = _Clock(report.timings)
-    batch: PreparedBatch = prepare_batch(con, batch_messages, datetime.now(UTC), workdir, schemas)
-    clock.lap("prepare")
+    batch: PreparedBatch
+    at_end: dict[int, datetime]
+    result: Future  # of LoadResult
+
+
+def _write(batch: PreparedBatch, loader: WarehouseLoader, dlq: DeadLetterProducer, timings: dict) -> LoadResult:
+    """The warehouse thread's part of a batch: dead letters to the DLQ topic, staging load, the one script."""
+    clock = _Clock(timings)
     dlq.send(batch.dead_letters)
     clock.lap("dlq_topic")
     loader.stage(batch)
+    if batch.parquet_path:
+        os.unlink(batch.parquet_path)
     clock.lap("staging_load")
     crash_point("after_staging")
     result = loader.commit(batch)
     clock.lap("transaction")
-    tracker.batch_durable(batch.next_offsets, snapshot)
+    return result
+
+
+def _acknowledge(written: _Written | None, consumer, tracker: Tracker, report: IngestionReport) -> None:
+    """Wait for the warehouse to take a batch, then mark it durable, commit its offsets to Kafka and count it."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    if written is None:
+        return
+    clock = _Clock(report.timings)
+    batch, result = written.batch, written.result.result()  # re-raises the warehouse thread's error
+    clock.lap("wait_for_warehouse")
+    tracker.batch_durable(batch.next_offsets, written.at_end)
     for p, ts in batch.max_event_timestamp.items():
         state = tracker.partitions[p]
         state.max_event_timestamp = max(ts, state.max_event_timestamp) if state.max_event_timestamp else ts
@@ -185,8 +205,15 @@ def run_ingestion(
     con.execute("SET TimeZone = 'UTC'")
     clock.lap("setup")
     try:
-        with tempfile.TemporaryDirectory(prefix="ingest-") as workdir:
+        # One batch in the warehouse while the next is consumed and prepared: the warehouse thread mostly waits
+        # on BigQuery (or the emulator, another process), so the two overlap. Batches still reach the warehouse
+        # one at a time and in order, and Kafka offsets are committed in order, after their batch is durable.
+        with (
+            tempfile.TemporaryDirectory(prefix="ingest-") as workdir,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse") as warehouse,
+        ):
             deadline = started + max_run_seconds
+            written: _Written | None = None
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -196,12 +223,20 @@ def run_ingestion(
                 messages = collect(consumer, tracker, max_messages_per_batch, min(max_batch_seconds, remaining))
                 clock.lap("consume")
                 if len(messages):
-                    _process(messages, con, loader, dlq, consumer, tracker, report, workdir, schemas)
+                    at_end = tracker.end_snapshot()
+                    crash_point("mid_batch")
+                    batch = prepare_batch(con, messages, datetime.now(UTC), workdir, schemas)
+                    clock.lap("prepare")
+                    _acknowledge(written, consumer, tracker, report)
+                    written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report.timings))
                 else:
+                    _acknowledge(written, consumer, tracker, report)
+                    written = None
                     tracker.batch_durable({}, tracker.end_snapshot())
                 if tracker.all_at_end():
                     report.stopped_because = "caught_up"
                     break
+            _acknowledge(written, consumer, tracker, report)
         clock.last = time.monotonic()
         lags = _consumer_lag(consumer, tracker)
         clock.lap("lag")
