@@ -15,6 +15,7 @@ Every day at 02:00 UTC, for the previous UTC day D (the run's data interval, `ds
    set, a local scikit-learn training otherwise.
 
 Backfill: `airflow backfill create --dag-id game_analytics_daily --from-date 2026-11-01 --to-date 2026-11-03`.
+A manual run processes the UTC day of its logical date (set it in the trigger form; the default, now, is today).
 """
 
 from __future__ import annotations

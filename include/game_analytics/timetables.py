@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction
 from airflow.timetables.interval import CronDataIntervalTimetable
+from pendulum import DateTime
 
 
 class DayAfterTimetable(CronDataIntervalTimetable):
@@ -43,6 +44,17 @@ class DayAfterTimetable(CronDataIntervalTimetable):
         if info is None:
             return None
         return DagRunInfo(run_after=info.run_after + self.delay, data_interval=info.data_interval)
+
+    def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
+        """A manual run processes the UTC day of the date it is given, like a scheduled run of that day.
+
+        The tasks read D from ``ds`` (the logical date's day). Airflow's default here is the day *before*, which
+        showed a data interval one day off ``ds`` in the UI. (The REST API and the UI pass the logical date as
+        ``run_after``; ``airflow dags trigger -l`` passes the trigger time, so its run shows today's interval
+        while it processes ``ds``.)
+        """
+        start = run_after.in_timezone("UTC").start_of("day")
+        return DataInterval(start=start, end=start.add(days=1))
 
     def serialize(self) -> dict[str, Any]:
         return {"delay_minutes": int(self.delay.total_seconds() // 60)}

@@ -45,3 +45,12 @@ def test_serialization_round_trip_through_the_plugin():
     tt = DayAfterTimetable(delay_minutes=90)
     back = decode_timetable(encode_timetable(tt))
     assert back == tt and back.summary == "daily at 01:30 UTC, for the previous UTC day"
+
+
+def test_a_manual_run_processes_the_day_of_its_logical_date():
+    """Airflow's default would be the day before, one day off the ``ds`` every task reads."""
+    tt = DayAfterTimetable()
+    day = pendulum.datetime(2026, 11, 22, tz=UTC)
+    late_evening_utc = pendulum.datetime(2026, 11, 23, 0, 30, tz="Europe/Berlin")  # 2026-11-22 23:30 UTC
+    for given in (day, day.add(hours=15, minutes=30), late_evening_utc):
+        assert tt.infer_manual_data_interval(run_after=given) == DataInterval(day, day.add(days=1)), given

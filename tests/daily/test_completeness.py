@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
-from game_analytics.daily.completeness import DayCompleteSensor, day_status, fetch_status
+from game_analytics.daily.completeness import DayCompleteSensor, day_status, fetch_status, processed_day
 
 D = date(2026, 11, 2)
 GRACE = timedelta(minutes=30)
@@ -65,10 +65,19 @@ def test_timeout_message_names_the_day_and_what_is_missing(warehouse, settings, 
     insert_day(warehouse, settings, D, END_OF_D)  # caught up, but not past the grace period
     sensor = DayCompleteSensor(task_id="wait_for_events", mode="poke", timeout=0, poke_interval=0)
     with pytest.raises(AirflowSensorTimeout) as err:
-        sensor.execute({"ds": D.isoformat()})
+        sensor.execute({"logical_date": datetime(2026, 11, 2, tzinfo=UTC), "ds": D.isoformat()})
     message = str(err.value)
     assert "day 2026-11-02 still incomplete" in message and "not caught up past 2026-11-03T00:30" in message
 
 
 def test_sensor_does_not_hold_a_worker_slot():
     assert DayCompleteSensor(task_id="s").mode == "reschedule"
+
+
+def test_a_run_without_logical_date_fails_first_and_says_how_to_trigger():
+    """`airflow dags trigger` without -l makes such a run; its templates would otherwise fail on an undefined ds."""
+    assert processed_day({"logical_date": datetime(2026, 11, 2, tzinfo=UTC), "ds": "2026-11-02"}) == D
+    with pytest.raises(AirflowFailException, match=r"has none.*-l 2026-11-22"):
+        processed_day({"logical_date": None})
+    with pytest.raises(AirflowFailException):
+        processed_day({})

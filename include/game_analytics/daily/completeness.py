@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from game_analytics.config import Settings, load_settings
 
@@ -20,6 +20,22 @@ from game_analytics.config import Settings, load_settings
 class Completeness:
     complete: bool
     reason: str
+
+
+def processed_day(context) -> date:
+    """Day D of a run: the UTC day of its logical date. A run without one fails here, first, and says how to fix it.
+
+    Airflow 3 creates runs without a logical date (``airflow dags trigger`` without ``-l``, a REST trigger with
+    ``"logical_date": null``); every template of this DAG needs ``ds``, so failing later would be less clear.
+    """
+    logical_date = context.get("logical_date")
+    if logical_date is None:
+        raise AirflowFailException(
+            "game_analytics_daily processes the UTC day of its logical date, and this run has none. Trigger it with "
+            "one: `airflow dags trigger game_analytics_daily -l 2026-11-22T00:00:00+00:00`, or pick the day in the "
+            "UI's trigger form; for several days use `airflow backfill create`."
+        )
+    return date.fromisoformat(context["ds"])
 
 
 def day_status(day: date, partition_exists: bool, watermarks: list[dict], grace: timedelta) -> Completeness:
@@ -68,7 +84,7 @@ class DayCompleteSensor(BaseSensorOperator):
         from game_analytics.warehouse.client import airflow_bigquery_client
 
         settings = load_settings()
-        day = date.fromisoformat(context["ds"])
+        day = processed_day(context)
         status = fetch_status(airflow_bigquery_client(settings), settings, day)
         self._last_reason = status.reason
         self.log.info("%s", status.reason)
@@ -78,7 +94,7 @@ class DayCompleteSensor(BaseSensorOperator):
         try:
             return super().execute(context)
         except AirflowSensorTimeout as exc:
-            day = date.fromisoformat(context["ds"])
+            day = processed_day(context)
             raise AirflowSensorTimeout(
                 f"day {day} still incomplete after {self.timeout:.0f} s (GA_SENSOR_TIMEOUT_HOURS): {self._last_reason}"
             ) from exc
