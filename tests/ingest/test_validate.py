@@ -73,6 +73,45 @@ def test_a_message_repeated_in_one_batch_gives_one_row(tmp_path):
     assert con.sql("SELECT kafka_partition, kafka_offset FROM good").fetchall() == [(0, 5)]
 
 
+def _verdicts(tmp_path, values: list[bytes], ingested_at: datetime, stamps: list[int | None] | None = None):
+    """(reason or None per message, the DuckDB connection holding ``good``) for one prepared batch."""
+    batch = Messages("t", values, [b"u"] * len(values), [0] * len(values), list(range(len(values))), {}, stamps or [])
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    result = prepare_batch(con, batch, ingested_at, str(tmp_path))
+    reasons = {d.offset: d.reason for d in result.dead_letters}
+    return [reasons.get(i) for i in range(len(values))], con
+
+
+def test_numbers_are_checked_as_json_numbers_of_the_right_kind(tmp_path):
+    """A cast alone would take the JSON string "4.99" or true as a price, and a 20-digit level_id as an integer."""
+    cases = [
+        (2001, '{"price_usd": 4.99}', None),
+        (2001, '{"price_usd": 0}', None),
+        (2001, '{"price_usd": 1.5e2}', None),
+        (2001, '{"price_usd": "4.99"}', Reason.INVALID_PRICE),
+        (2001, '{"price_usd": true}', Reason.INVALID_PRICE),
+        (2001, '{"price_usd": false}', Reason.INVALID_PRICE),
+        (2001, '{"price_usd": -1}', Reason.INVALID_PRICE),
+        (1001, '{"level_id": 7}', None),
+        (1001, '{"level_id": 7.5}', Reason.INVALID_LEVEL_ID),
+        (1001, '{"level_id": "7"}', Reason.INVALID_LEVEL_ID),
+        (1001, '{"level_id": 99999999999999999999}', Reason.INVALID_LEVEL_ID),
+        ("99999999999999999999", "{}", Reason.WRONG_TYPE),
+        ("3001.0", "{}", Reason.WRONG_TYPE),
+        ('"3001"', "{}", Reason.WRONG_TYPE),
+    ]
+    values = [
+        b'{"event_id": "e%d", "user_id": "u", "event_type": %s, "timestamp": "2026-11-02T10:00:00Z", '
+        b'"parameters": %s}' % (i, str(event_type).encode(), params.encode())
+        for i, (event_type, params, _) in enumerate(cases)
+    ]
+    reasons, con = _verdicts(tmp_path, values, NOW)
+    assert reasons == [str(r) if r else None for *_, r in cases]
+    # The parameters leave as text: the staging table's column is STRING (a JSON-typed Parquet column is not).
+    assert con.sql("SELECT DISTINCT typeof(parameters) FROM good").fetchall() == [("VARCHAR",)]
+
+
 def test_time_checks_are_relative_to_when_the_message_reached_kafka(tmp_path):
     """A replay weeks later judges a message as the first run did; the Kafka time is capped at the run's clock."""
     from datetime import timedelta
@@ -83,12 +122,7 @@ def test_time_checks_are_relative_to_when_the_message_reached_kafka(tmp_path):
             for i in range(len(kafka_times))
         ]
         stamps = [int(t.timestamp() * 1000) if t else None for t in kafka_times]
-        batch = Messages("t", values, [b"u"] * len(values), [0] * len(values), list(range(len(values))), {}, stamps)
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        result = prepare_batch(con, batch, ingested_at, str(tmp_path))
-        reasons = {d.offset: d.reason for d in result.dead_letters}
-        return [reasons.get(i) for i in range(len(values))]
+        return _verdicts(tmp_path, values, ingested_at, stamps)[0]
 
     arrived = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
     # Arrived 5 minutes after the event; read again 40 days later: still valid (by the run's clock it is too old).

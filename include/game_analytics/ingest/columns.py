@@ -18,7 +18,8 @@ def int64_array(values: list[int]) -> pa.Int64Array:
 
 
 def timestamp_ms_array(values: list[int | None]) -> pa.TimestampArray:
-    """Milliseconds since the epoch (UTC); None stays null."""
+    """Milliseconds since the epoch (UTC); None stays null, and so does a negative value (librdkafka's -1 for "no
+    timestamp"; a CreateTime before 1970 is a broken producer clock): the validator then uses the run's clock."""
     timestamp = pa.timestamp("ms", tz="UTC")
     if None not in values:
         return int64_array(values).cast(timestamp)

@@ -214,28 +214,35 @@ def run_ingestion(
         ):
             deadline = started + max_run_seconds
             written: _Written | None = None
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    report.stopped_because = "max_run_seconds"
-                    break
-                clock.last = time.monotonic()
-                messages = collect(consumer, tracker, max_messages_per_batch, min(max_batch_seconds, remaining))
-                clock.lap("consume")
-                if len(messages):
-                    at_end = tracker.end_snapshot()
-                    crash_point("mid_batch")
-                    batch = prepare_batch(con, messages, datetime.now(UTC), workdir, schemas)
-                    clock.lap("prepare")
-                    _acknowledge(written, consumer, tracker, report)
-                    written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report.timings))
-                else:
-                    _acknowledge(written, consumer, tracker, report)
-                    written = None
-                    tracker.batch_durable({}, tracker.end_snapshot())
-                if tracker.all_at_end():
-                    report.stopped_because = "caught_up"
-                    break
+            try:
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        report.stopped_because = "max_run_seconds"
+                        break
+                    clock.last = time.monotonic()
+                    messages = collect(consumer, tracker, max_messages_per_batch, min(max_batch_seconds, remaining))
+                    clock.lap("consume")
+                    if len(messages):
+                        at_end = tracker.end_snapshot()
+                        crash_point("mid_batch")
+                        batch = prepare_batch(con, messages, datetime.now(UTC), workdir, schemas)
+                        clock.lap("prepare")
+                        _acknowledge(written, consumer, tracker, report)
+                        written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report.timings))
+                    else:
+                        _acknowledge(written, consumer, tracker, report)
+                        written = None
+                        tracker.batch_durable({}, tracker.end_snapshot())
+                    if tracker.all_at_end():
+                        report.stopped_because = "caught_up"
+                        break
+            except BaseException as exc:
+                # The warehouse thread may have failed too; its error would otherwise never be seen.
+                failure = written.result.exception() if written is not None else None
+                if failure is not None and failure is not exc:
+                    log.error("the warehouse thread failed as well: %r", failure)
+                raise
             _acknowledge(written, consumer, tracker, report)
         clock.last = time.monotonic()
         lags = _consumer_lag(consumer, tracker)

@@ -38,10 +38,20 @@ def _f(field: str) -> str:
 
 
 # The fields come out of json_extract as compact JSON fragments, so their first character is their type: '"' a
-# string, '{' an object, 'n' null, '[' an array, 't'/'f' a boolean, else a number, which is an integer exactly
-# when it is all digits (doubles are written with '.' or 'e'). Reading that character is about 3 times cheaper
-# than json_type, which parses the fragment again.
-_INTEGER = "'-?[0-9]+'"
+# string, '{' an object, 'n' null, '[' an array, 't'/'f' a boolean, else a number. Reading that character is
+# about 3 times cheaper than json_type, which parses the fragment again. A number is an integer when it is all
+# digits (doubles are written with '.' or 'e'); json_type called it BIGINT or UBIGINT only within 64 bits, and
+# a wider one is written back as plain digits too, hence the range. Casts alone do not tell types apart: DuckDB
+# casts the JSON '"4.99"' and 'true' to DOUBLE.
+_NUMBER = r"'-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?'"
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+
+
+def _is_integer(fragment: str) -> str:
+    return (
+        f"(regexp_full_match({fragment}, '-?[0-9]+') "
+        f"AND TRY_CAST({fragment} AS HUGEINT) BETWEEN {_INT64_MIN} AND {_UINT64_MAX})"
+    )
 
 
 def _is_string(fragment: str) -> str:
@@ -55,7 +65,7 @@ def _string(fragment: str) -> str:
 
 def _wrong(field: str) -> str:
     if field == "event_type":
-        return f"NOT regexp_full_match({_f(field)}, {_INTEGER})"
+        return f"NOT {_is_integer(_f(field))}"
     if field == "timestamp":
         return f"NOT {_is_string(_f(field))}"
     return f"(NOT {_is_string(_f(field))} OR length({field}) NOT BETWEEN 1 AND 64)"
@@ -82,8 +92,8 @@ def checked_sql(ingested_at: datetime) -> str:
     wrong_list = ", ".join(f"CASE WHEN {_wrong(name)} THEN '{name}' END" for name in REQUIRED)
     params = _f("parameters")
     level_id, price = f"json_extract({params}, '$.level_id')", f"json_extract({params}, '$.price_usd')"
-    level_ok = f"coalesce(regexp_full_match({level_id}, {_INTEGER}) AND TRY_CAST({level_id} AS HUGEINT) >= 0, FALSE)"
-    price_ok = f"coalesce(TRY_CAST({price} AS DOUBLE) >= 0, FALSE)"  # only a JSON number casts: strings keep quotes
+    level_ok = f"coalesce({_is_integer(level_id)} AND TRY_CAST({level_id} AS HUGEINT) >= 0, FALSE)"
+    price_ok = f"coalesce(regexp_full_match({price}, {_NUMBER}) AND TRY_CAST({price} AS DOUBLE) >= 0, FALSE)"
     # Optional fields of another type than string are stored as NULL (the spec only rejects required fields).
     strings = ",\n        ".join(f'{_string(_f(name))} AS "{name}"' for name in OPTIONAL_STRINGS)
     return f"""
@@ -123,7 +133,7 @@ WITH parsed AS (
 )
 SELECT
     idx, kafka_partition, kafka_offset, reason, event_id, user_id, event_type, ts,
-    CASE WHEN left({params}, 1) = '{{' THEN {params} ELSE '{{}}' END AS parameters,
+    CASE WHEN left({params}, 1) = '{{' THEN CAST({params} AS VARCHAR) ELSE '{{}}' END AS parameters,
     {", ".join(f'"{name}"' for name in OPTIONAL_STRINGS)},
     CASE reason
         WHEN 'malformed_json' THEN 'not a complete, valid JSON document'
