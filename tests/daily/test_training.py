@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -52,7 +52,7 @@ def test_training_without_features_says_where_it_looked(tmp_path):
 
 def test_weekdays_are_skipped_visibly():
     with pytest.raises(AirflowSkipException, match="2026-11-09 is a Monday"):
-        tasks.trigger_ml_training.function(ds="2026-11-09")
+        tasks.trigger_ml_training.function(logical_date=datetime(2026, 11, 9, tzinfo=UTC), ds="2026-11-09")
 
 
 def test_vertex_path_passes_training_date_and_lookback(monkeypatch):
@@ -68,7 +68,7 @@ def test_vertex_path_passes_training_date_and_lookback(monkeypatch):
     monkeypatch.setattr(RunPipelineJobOperator, "execute", fake_execute)
     monkeypatch.setenv("GA_VERTEX_PROJECT", "prod-project")
     monkeypatch.setenv("GA_VERTEX_PIPELINE_TEMPLATE", "gs://templates/level_difficulty.yaml")
-    result = tasks.trigger_ml_training.function(ds=SUNDAY.isoformat())
+    result = tasks.trigger_ml_training.function(logical_date=datetime(2026, 11, 8, tzinfo=UTC), ds=SUNDAY.isoformat())
     assert seen == {
         "project": "prod-project",
         "region": "europe-west1",

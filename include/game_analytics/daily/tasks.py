@@ -15,6 +15,7 @@ from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.daily.completeness import processed_day
 
 METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
@@ -58,9 +59,9 @@ def run_checks(table: str, ds: str | None = None) -> dict:
 
 
 @task(multiple_outputs=False)
-def trigger_ml_training(ds: str | None = None, **context) -> dict:
+def trigger_ml_training(**context) -> dict:
     """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
-    day = date.fromisoformat(ds)
+    day = processed_day(context)
     if day.weekday() != TRAINING_WEEKDAY:
         raise AirflowSkipException(f"{day} is a {day:%A}; the model trains on Sundays only")
     settings = load_settings()

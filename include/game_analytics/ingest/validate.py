@@ -47,10 +47,10 @@ _NUMBER = r"'-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?'"
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 
 
-def _is_integer(fragment: str) -> str:
+def _is_integer(fragment: str, minimum: int = _INT64_MIN) -> str:
     return (
         f"(regexp_full_match({fragment}, '-?[0-9]+') "
-        f"AND TRY_CAST({fragment} AS HUGEINT) BETWEEN {_INT64_MIN} AND {_UINT64_MAX})"
+        f"AND TRY_CAST({fragment} AS HUGEINT) BETWEEN {minimum} AND {_UINT64_MAX})"
     )
 
 
@@ -92,7 +92,7 @@ def checked_sql(ingested_at: datetime) -> str:
     wrong_list = ", ".join(f"CASE WHEN {_wrong(name)} THEN '{name}' END" for name in REQUIRED)
     params = _f("parameters")
     level_id, price = f"json_extract({params}, '$.level_id')", f"json_extract({params}, '$.price_usd')"
-    level_ok = f"coalesce({_is_integer(level_id)} AND TRY_CAST({level_id} AS HUGEINT) >= 0, FALSE)"
+    level_ok = f"coalesce({_is_integer(level_id, minimum=0)}, FALSE)"
     price_ok = f"coalesce(regexp_full_match({price}, {_NUMBER}) AND TRY_CAST({price} AS DOUBLE) >= 0, FALSE)"
     # Optional fields of another type than string are stored as NULL (the spec only rejects required fields).
     strings = ",\n        ".join(f'{_string(_f(name))} AS "{name}"' for name in OPTIONAL_STRINGS)
