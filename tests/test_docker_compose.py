@@ -3,6 +3,10 @@
 Nothing else exercises this file (`make run` uses the Python servers), so a broken service name, a missing
 mount or a secret pasted into it would only show on the first `docker compose up`. PyYAML's safe_load resolves
 the `<<: *airflow-common` merge keys; `${VAR:-default}` is resolved by a small helper where a value matters.
+Parsing the YAML says nothing about the programs it holds (an over-indented line in airflow-init's Python once
+made the init job, and so every Airflow service, fail), so every shell script a container runs goes through
+`bash -n`/`sh -n` and every Python block in them through `compile()`, as Docker would pass them. Where the
+`docker-compose` binary exists (Debian's package), `docker-compose config` checks the file as Compose reads it.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import fields
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,6 +47,61 @@ def resolve(value: str, env: dict[str, str] | None = None) -> str:
         return env.get(name, arg or "")
 
     return _VAR.sub(sub, str(value))
+
+
+def unescape(script: str) -> str:
+    """The text a container receives: `${VAR...}` interpolated (only JWT_SECRET is required), `$$` becomes `$`."""
+    return resolve(script, {"AIRFLOW_JWT_SECRET": "test"}).replace("$$", "$")
+
+
+def _argv(value) -> list[str]:
+    if value is None:
+        return []
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def shell_scripts(services: dict) -> list[tuple[str, str, str]]:
+    """(where, shell, script) for every script a shell runs: `bash|sh -c` entrypoint/command, CMD-SHELL checks."""
+    found = []
+    for name, svc in services.items():
+        argv = _argv(svc.get("entrypoint")) + _argv(svc.get("command"))
+        shell = PurePosixPath(argv[0]).name if argv else ""
+        if shell in ("bash", "sh"):
+            assert "-c" in argv[:-1], f"{name}: {shell} without -c <script>"
+            found.append((f"{name} command", shell, unescape(argv[argv.index("-c") + 1])))
+        test = (svc.get("healthcheck") or {}).get("test")
+        if isinstance(test, str):
+            found.append((f"{name} healthcheck", "sh", unescape(test)))
+        elif test and test[0] == "CMD-SHELL":
+            found.append((f"{name} healthcheck", "sh", unescape(test[1])))
+    return found
+
+
+_HEREDOC = re.compile(r"\bpython[\d.]*\b[^\n]*<<-?\s*(['\"]?)(\w+)\1[^\n]*\n(.*?)^\t*\2$", re.S | re.M)
+_DASH_C = re.compile(r"""\bpython[\d.]*\s+-c\s+('([^']*)'|"((?:[^"\\]|\\.)*)")""", re.S)
+
+
+def python_blocks(script: str) -> list[str]:
+    """The Python a script hands to the interpreter: `python - <<'TAG'` heredocs and `python -c '...'` strings."""
+    blocks = [m.group(3) for m in _HEREDOC.finditer(script)]
+    for m in _DASH_C.finditer(script):
+        blocks.append(m.group(2) if m.group(2) is not None else m.group(3).replace('\\"', '"'))
+    return blocks
+
+
+def check_scripts(services: dict) -> int:
+    """`bash -n`/`sh -n` every script, `compile()` every Python block; returns how many Python blocks it compiled."""
+    compiled = 0
+    for where, shell, script in shell_scripts(services):
+        syntax = subprocess.run([shell, "-n"], input=script, capture_output=True, text=True)
+        assert syntax.returncode == 0, f"{where}: `{shell} -n` rejects the script: {syntax.stderr}"
+        for i, block in enumerate(python_blocks(script)):
+            try:
+                compile(block, f"<{where}, python block {i}>", "exec")
+            except SyntaxError as exc:
+                raise AssertionError(f"{where}: python block {i} does not compile: {exc}") from exc
+            compiled += 1
+    return compiled
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +182,35 @@ def test_kafka_is_kraft_and_topics_are_created(services):
     assert "--partitions 16 " in resolve(command, {"RAW_TOPIC_PARTITIONS": "16"})
 
 
+def test_every_embedded_script_and_python_block_compiles(services):
+    where = {w for w, _, _ in shell_scripts(services)}
+    assert {"airflow-init command", "kafka-init command", "airflow-triggerer healthcheck"} <= where
+    init = next(script for w, _, script in shell_scripts(services) if w == "airflow-init command")
+    assert len(python_blocks(init)) == 1, "the password-file block of airflow-init was not found"
+    assert check_scripts(services) >= 1
+
+
+def test_script_checks_catch_a_bad_indent_and_a_bad_script():
+    """The checker itself: the airflow-init block as it once was (print indented under nothing) must be refused."""
+    old = "python - <<'PY'\nimport os\npath = os.sep\nprint(path)\n    print(f'{path}')\nPY\n"
+    with pytest.raises(AssertionError, match="python block 0 does not compile"):
+        check_scripts({"init": {"entrypoint": "/bin/bash", "command": ["-c", old]}})
+    with pytest.raises(AssertionError, match="python block 0 does not compile"):
+        check_scripts({"init": {"command": ["bash", "-c", "python3 -c 'if True:\nprint(1)'"]}})
+    with pytest.raises(AssertionError, match="`sh -n` rejects"):
+        check_scripts({"db": {"healthcheck": {"test": ["CMD-SHELL", "if true; then echo"]}}})
+    assert check_scripts({"ok": {"entrypoint": ["sh", "-c"], "command": ['python -c "print(\\"x\\")"']}}) == 1
+
+
+def test_dockerfile_run_steps_are_valid_sh():
+    text = (REPO_ROOT / "docker" / "Dockerfile").read_text()
+    steps = [ln[4:] for ln in re.sub(r"\\\n", " ", text).splitlines() if ln.startswith("RUN ")]
+    assert len(steps) >= 2
+    for step in steps:
+        syntax = subprocess.run(["sh", "-n"], input=step, capture_output=True, text=True)
+        assert syntax.returncode == 0, f"Dockerfile `RUN {step}`: {syntax.stderr}"
+
+
 def test_no_literal_secrets(services):
     text = COMPOSE_FILE.read_text()
     assert "PRIVATE KEY" not in text and '"private_key"' not in text
@@ -134,12 +224,19 @@ def test_no_literal_secrets(services):
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed (no Docker)")
 def test_docker_compose_config_accepts_the_file(tmp_path):
-    """Only AIRFLOW_JWT_SECRET is required; an empty env file keeps a developer's .env out of the test."""
+    """Only AIRFLOW_JWT_SECRET is required; an empty env file keeps a developer's .env out of the test.
+
+    Skipped only where the binary is absent; .ci/run installs Debian's `docker-compose` (1.29) so CI runs it.
+    """
     empty = tmp_path / "empty.env"
     empty.touch()
     cmd = ["docker-compose", "--env-file", str(empty), "-f", str(COMPOSE_FILE), "config", "-q"]
     env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_JWT_SECRET"}
     ok = subprocess.run(cmd, env={**env, "AIRFLOW_JWT_SECRET": "test"}, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+    # The same script checks on the file as Compose resolved it (what the containers would be given).
+    shown = subprocess.run(cmd[:-1], env={**env, "AIRFLOW_JWT_SECRET": "test"}, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert check_scripts(yaml.safe_load(shown.stdout)["services"]) >= 1
     missing = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and "AIRFLOW_JWT_SECRET" in missing.stderr
