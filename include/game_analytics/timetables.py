@@ -3,8 +3,14 @@
 On Airflow 3 a cron schedule is a trigger time (``CronTriggerTimetable``): the run at 02:00 on D+1 has a
 zero-length interval at D+1 and ``ds`` = D+1, not the day it should process. Here the data interval *is* the
 day: ``[D 00:00, D+1 00:00)`` UTC, so ``ds`` = D, ``data_interval_start``/``end`` bound the events, and
-``airflow backfill create --from-date D1 --to-date D2`` names the days it processes. The run waits until
-D+1 + ``delay`` (02:00 by default) so late events have time to arrive; the completeness sensor does the rest.
+``airflow backfill create --from-date D1 --to-date D2`` names the days it processes.
+
+When a run is due: the scheduled run of D waits until D+1 + ``delay`` (02:00 by default), so late events have
+time to arrive before anyone looks. A backfill run (or any catch-up run) is due as soon as its day has ended: it
+is for a day someone chose to (re)process, and making it sit "queued" until 02:00 only looked like a hang. Neither
+relies on the clock for correctness: the completeness sensor (``daily/completeness.py``) lets no run read D
+before ingestion has caught up past D+1 + grace. Backfills reach the timetable with ``catchup=True`` (Airflow's
+``iter_dagrun_infos_between``), the scheduler with the DAG's ``catchup``, which this DAG sets to False.
 
 Registered by ``plugins/game_analytics_plugin.py`` (Airflow only deserializes registered custom timetables).
 """
@@ -20,7 +26,7 @@ from pendulum import DateTime
 
 
 class DayAfterTimetable(CronDataIntervalTimetable):
-    """Daily UTC data intervals; a run is due ``delay_minutes`` after its day ends."""
+    """Daily UTC data intervals; a scheduled run is due ``delay_minutes`` after its day ends, a catch-up run at once."""
 
     def __init__(self, delay_minutes: int = 120) -> None:
         super().__init__("0 0 * * *", timezone="UTC")
@@ -41,8 +47,8 @@ class DayAfterTimetable(CronDataIntervalTimetable):
         info = super().next_dagrun_info(
             last_automated_data_interval=last_automated_data_interval, restriction=restriction
         )
-        if info is None:
-            return None
+        if info is None or restriction.catchup:
+            return info
         return DagRunInfo(run_after=info.run_after + self.delay, data_interval=info.data_interval)
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:

@@ -28,13 +28,6 @@ FORBIDDEN_AT_PARSE = (
 SAMPLE_DAY = pendulum.datetime(2026, 11, 2, tz="UTC")
 
 
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS_DIR))
-
-
 def test_no_import_errors(dagbag):
     assert not dagbag.import_errors, "\n".join(f"{k}: {v}" for k, v in dagbag.import_errors.items())
     assert dagbag.size() >= 1 and len(dagbag.dags) >= len(DAG_FILES)

@@ -1,4 +1,5 @@
-"""The daily DAG processes the previous UTC day: its data interval is that day, and it runs at 02:00 after it."""
+"""The daily DAG processes the previous UTC day: its data interval is that day; the scheduled run is at 02:00 after
+it, a backfill run is due as soon as its day is over."""
 
 from __future__ import annotations
 
@@ -11,20 +12,39 @@ from game_analytics.timetables import DayAfterTimetable
 UTC = pendulum.UTC
 
 
-def test_data_interval_is_the_processed_day_and_run_is_at_two():
+def test_data_interval_is_the_processed_day_and_the_scheduled_run_is_at_two():
     tt = DayAfterTimetable(delay_minutes=120)
     start = pendulum.datetime(2026, 11, 1, tz=UTC)
-    first = tt.next_dagrun_info(
-        last_automated_data_interval=None, restriction=TimeRestriction(start, None, catchup=True)
-    )
+    scheduled = TimeRestriction(start, None, catchup=False)
+    with time_machine.travel(pendulum.datetime(2026, 11, 2, 1, 0, tz=UTC), tick=False):
+        first = tt.next_dagrun_info(last_automated_data_interval=None, restriction=scheduled)
+        second = tt.next_dagrun_info(last_automated_data_interval=first.data_interval, restriction=scheduled)
     assert first.data_interval == DataInterval(start, start.add(days=1))
     assert first.logical_date == start  # so ds == the processed day
     assert first.run_after == pendulum.datetime(2026, 11, 2, 2, 0, tz=UTC)
-    second = tt.next_dagrun_info(
-        last_automated_data_interval=first.data_interval, restriction=TimeRestriction(start, None, catchup=True)
-    )
     assert second.data_interval.start == start.add(days=1)
     assert second.run_after == pendulum.datetime(2026, 11, 3, 2, 0, tz=UTC)
+
+
+def test_a_catch_up_run_is_due_when_its_day_ends():
+    tt = DayAfterTimetable(delay_minutes=120)
+    start = pendulum.datetime(2026, 11, 1, tz=UTC)
+    info = tt.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(start, None, True))
+    assert info.data_interval == DataInterval(start, start.add(days=1))
+    assert info.run_after == info.data_interval.end
+
+
+def test_a_backfill_of_yesterday_is_due_at_once_even_before_two(dagbag):
+    """Airflow's own backfill path (the serialized DAG's ``iter_dagrun_infos_between``), as `airflow backfill
+    create` calls it at 00:30 UTC: yesterday's run must not sit queued until 02:00."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags["game_analytics_daily"]))
+    now = pendulum.datetime(2026, 11, 30, 0, 30, tz=UTC)  # a Monday
+    with time_machine.travel(now, tick=False):
+        infos = list(dag.iter_dagrun_infos_between(now.subtract(days=3).start_of("day"), now.subtract(days=1)))
+    assert [i.logical_date.date().isoformat() for i in infos] == ["2026-11-27", "2026-11-28", "2026-11-29"]
+    assert all(i.run_after <= now for i in infos), [i.run_after for i in infos]
 
 
 def test_without_catchup_the_next_run_is_for_yesterday():
