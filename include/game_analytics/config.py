@@ -35,6 +35,8 @@ class Settings:
     completeness_grace_minutes: int = 30
     sensor_timeout_hours: int = 12
     sensor_poke_seconds: int = 300
+    # Under `airflow dags test` / `tasks test` the sensor waits in the CLI process: it gives up after this long
+    sensor_cli_timeout_seconds: int = 60
     # Volume anomaly check: warn when level_complete events drop more than this share vs. the 7-day average
     volume_drop_warn_ratio: float = 0.5
     # Dead-letter share of a day's messages: warn above / fail above
