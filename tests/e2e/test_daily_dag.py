@@ -11,23 +11,33 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from game_analytics.config import load_settings
+from game_analytics.daily.days import last_completable_day, last_sunday_on_or_before
 from game_analytics.localstack.airflow_api import AirflowApi
-from game_analytics.localstack.demo import DAILY_DAG, backfill, ingest_now, stream_events
+from game_analytics.localstack.demo import DAILY_DAG, HISTORY_DAYS, backfill, ingest_now, stream_events
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
 pytestmark = pytest.mark.airflow_e2e
 
-# Relative to today: ingestion rejects events older than 30 days. The last Sunday before today, and the days before.
-_SUNDAY = date.today() - timedelta(days=(date.today().weekday() + 1) % 7 or 7)
-DAGS_TEST_DAY = _SUNDAY - timedelta(days=3)  # a Thursday
-BACKFILL_DAYS = [_SUNDAY - timedelta(days=2), _SUNDAY - timedelta(days=1), _SUNDAY]  # Fri, Sat, Sun
+
+def pick_days(now: datetime) -> tuple[date, list[date]]:
+    """(the `dags test` day, the three backfill days Fri, Sat, Sun) for a suite started at ``now``.
+
+    Recent (ingestion rejects events older than 30 days) and all of them complete-able at ``now`` (daily/days.py),
+    so no run waits for the clock at any hour: the last Sunday that can be processed, and the days before it.
+    """
+    sunday = last_sunday_on_or_before(last_completable_day(now, load_settings().completeness_grace))
+    return sunday - timedelta(days=3), [sunday - timedelta(days=2), sunday - timedelta(days=1), sunday]
+
+
+DAGS_TEST_DAY, BACKFILL_DAYS = pick_days(datetime.now(UTC))  # the suite's one read of the clock
+_SUNDAY = BACKFILL_DAYS[-1]
 METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 
 
@@ -35,7 +45,7 @@ METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 def loaded(airflow_stack):
     """Events for the test days the way they arrive in production: Kafka, then a run of game_events_ingest."""
     settings = load_settings()
-    first = DAGS_TEST_DAY - timedelta(days=7)
+    first = DAGS_TEST_DAY - timedelta(days=HISTORY_DAYS)
     sent = stream_events(dict(os.environ), settings, first, (BACKFILL_DAYS[-1] - first).days + 1, players=120, seed=11)
     report = ingest_now(AirflowApi(int(os.environ["AIRFLOW__API__PORT"])), airflow_stack.airflow_started_at)
     assert report["consumed"] == sent and report["loaded"] + report["dead_lettered"] == sent, report

@@ -15,7 +15,8 @@ from collections import Counter
 
 import pytest
 
-from tests.ingest.test_ingestion import produce_sample, stored
+from tests.ingest.sample import produce_sample
+from tests.ingest.test_ingestion import stored
 
 pytestmark = pytest.mark.stack
 
@@ -37,6 +38,7 @@ CRASHES = (
     "after_warehouse_commit@2",
     "after_kafka_commit@1",
 )
+MESSAGES = 100 * 9 + 1  # enough batches of 100 for every crash above to happen at its batch
 
 
 def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedProcess:
@@ -53,10 +55,10 @@ def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedPro
 
 def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_settings, warehouse, kafka_config):
     settings = ingest_settings
-    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=9, players=60, bad_rate=0.1)
+    # Batches of 100: every crash must happen at its batch, and each run gets further than the one before.
+    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=9, players=60, bad_rate=0.1, at_least=MESSAGES)
     good = {m.event["event_id"] for m in messages if m.event}
     bad = Counter(str(m.planted_reason) for m in messages if m.planted_reason)
-    assert len(messages) > 100 * 9, "enough batches for every crash to happen at its batch"
 
     for crash_at in CRASHES:
         done = run(settings, kafka_config, crash_at)

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.daily.days import completable_days
 from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
@@ -28,11 +29,6 @@ TABLES = {
     "user_daily_metrics": "date",
     "revenue_daily_metrics": "date",
 }
-
-
-def demo_days(today: date, days: int) -> list[date]:
-    """The last ``days`` complete UTC days before ``today``."""
-    return [today - timedelta(days=n) for n in range(days, 0, -1)]
 
 
 def stream_events(env: dict[str, str], settings: Settings, first: date, days: int, players: int, seed: int) -> int:
@@ -152,7 +148,8 @@ def run_demo(
 ) -> int:
     """Load, backfill, wait, print the summary; return the number of failed runs."""
     settings = load_settings(env)
-    window = demo_days(datetime.now(UTC).date(), days)
+    # Days whose runs can go through now: never "yesterday" before its completeness grace has passed.
+    window = completable_days(datetime.now(UTC), settings.completeness_grace, days)
     first_loaded = window[0] - timedelta(days=HISTORY_DAYS)
     sent = stream_events(env, settings, first_loaded, HISTORY_DAYS + days, players, seed)
     print(f"produced {sent} messages for {first_loaded} .. {window[-1]} to {settings.raw_topic}", flush=True)
