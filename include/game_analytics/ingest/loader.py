@@ -4,8 +4,7 @@ Per batch:
 
 1. load jobs replace the run's two staging tables (``_ingest_events_<run>`` from the batch's Parquet file,
    ``_ingest_dlq_<run>`` from its dead letters); a crash here leaves only staging data behind;
-2. one multi-statement transaction: MERGE into ``events`` on ``event_id`` (restricted to the batch's
-   ``event_date`` values, which is also the partition filter ``events`` requires), INSERT the dead letters
+2. one multi-statement transaction: MERGE into ``events`` on ``event_id``, INSERT the dead letters
    not yet in ``events_dlq`` (key: topic, partition, offset), and MERGE the batch's end offsets into
    ``ingestion_offsets`` (never backwards). Either all three happen or none does. Each statement is idempotent
    and the offsets come last, so even without the transaction (``GA_INGEST_USE_TRANSACTION=false``, the local
@@ -14,6 +13,15 @@ Per batch:
    validator's time checks use the message's Kafka timestamp, not the run's clock), so a message cannot land
    in ``events`` and ``events_dlq`` both;
 3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts.
+
+De-duplication scope: an ``event_id`` is stored once among all events whose dates lie within the validator's
+maximum event age (:data:`~game_analytics.ingest.validate.MAX_AGE`, 30 days) of each other. The MERGE matches
+the batch's rows against ``events`` from ``MAX_AGE`` before the batch's first date to ``MAX_AGE`` after its
+last one: a copy sent again later with another timestamp (a day earlier, say) finds the first copy although it
+lies outside the batch's own dates. The range is the partition filter ``events`` requires, and it is bounded:
+a batch reads at most its own days plus 2 x 30 days of ``events``, never the whole table. Two copies whose
+dates are further apart are two rows: that takes a producer re-sending an event with a timestamp more than a
+month off the first copy's (a copy re-sent over a month later with the same timestamp is ``timestamp_too_old``).
 
 Literal values are inlined (quoted) instead of query parameters: the emulator ignores parameters inside
 multi-statement scripts, and every inlined value is ours (dates, offsets, topic and group names).
@@ -31,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from game_analytics.config import Settings
 from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import PreparedBatch
+from game_analytics.ingest.validate import MAX_AGE
 
 STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
 DLQ_COLUMNS = (
@@ -120,6 +129,12 @@ class WarehouseLoader:
         statements = ["BEGIN TRANSACTION"] if transaction else []
         dates = ", ".join(f"DATE '{d.isoformat()}'" for d in batch.dates)
         if batch.rows:
+            # The de-duplication scope (module docstring): the batch's dates widened by MAX_AGE on each side.
+            first, last = min(batch.dates).isoformat(), max(batch.dates).isoformat()
+            scope = (
+                f"T.event_date BETWEEN DATE_SUB(DATE '{first}', INTERVAL {MAX_AGE}) "
+                f"AND DATE_ADD(DATE '{last}', INTERVAL {MAX_AGE})"
+            )
             columns = ", ".join(f"`{c}`" for c in EVENT_COLUMNS)
             values = ", ".join(f"S.`{c}`" for c in EVENT_COLUMNS)
             source = ", ".join(
@@ -129,7 +144,7 @@ class WarehouseLoader:
             statements.append(
                 f"MERGE {s.table('events')} AS T\n"
                 f"USING (SELECT {source} FROM `{self.staging_events}` WHERE event_date IN ({dates})) AS S\n"
-                f"ON T.event_id = S.event_id AND T.event_date IN ({dates})\n"
+                f"ON T.event_id = S.event_id AND {scope}\n"
                 f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
             )
         if batch.dead_letters:

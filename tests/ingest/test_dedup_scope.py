@@ -1,0 +1,103 @@
+"""The de-duplication scope of `events`, against the real broker and emulator.
+
+An event_id is stored once among all events whose dates lie within the validator's maximum age (30 days) of
+each other (see ingest/loader.py). The events are placed relative to the run's clock only because the validator
+measures their age from it: every date below is a whole number of days from a noon three days back, so the
+outcome is the same on any day and at any hour.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from game_analytics.ingest import run_ingestion
+from game_analytics.ingest.loader import lit
+from game_analytics.ingest.validate import MAX_AGE
+from game_analytics.warehouse.client import query_rows
+
+pytestmark = pytest.mark.stack
+
+BOUNDS = {"max_messages_per_batch": 400, "max_batch_seconds": 10, "max_run_seconds": 90}
+WINDOW_DAYS = int(MAX_AGE.split()[0])  # the validator's "30 DAY"
+
+
+def event_json(event_id: str, at: datetime, user: str = "u1", event_type: int = 3001) -> bytes:
+    """A valid JSON event of the spec (a session start unless told otherwise)."""
+    return json.dumps(
+        {"event_id": event_id, "user_id": user, "event_type": event_type, "timestamp": at.isoformat(),
+         "parameters": {}, "platform": "ios", "country": "DE"}
+    ).encode()  # fmt: skip
+
+
+def send(kafka_config: dict, topic: str, values: list[bytes]) -> None:
+    """Produce ``values`` in order to one partition (the broker stamps each with the time it arrives)."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": kafka_config["bootstrap.servers"]})
+    for value in values:
+        producer.produce(topic, value=value, key=b"k", partition=0)
+    assert producer.flush(30) == 0
+
+
+def rows_per_event(client, settings, event_ids) -> dict[str, list[date]]:
+    ids = ", ".join(lit(e) for e in event_ids)
+    rows = query_rows(
+        client,
+        f"SELECT event_id, event_date FROM {settings.table('events')} "
+        f"WHERE event_date >= '2000-01-01' AND event_id IN ({ids}) ORDER BY event_date",
+    )
+    found: dict[str, list[date]] = {e: [] for e in event_ids}
+    for row in rows:
+        found[row["event_id"]].append(row["event_date"])
+    return found
+
+
+def insert_stored(client, settings, event_id: str, day: date) -> None:
+    """A row already in `events` (as an earlier run would have stored it) on ``day``."""
+    client.query(
+        f"INSERT INTO {settings.table('events')} (event_id, user_id, event_type, `timestamp`, event_date) "
+        f"VALUES ({lit(event_id)}, 'u1', 3001, TIMESTAMP '{day.isoformat()} 12:00:00+00', DATE '{day.isoformat()}')"
+    ).result()
+
+
+def test_an_event_sent_again_a_day_earlier_is_stored_once(ingest_settings, warehouse, kafka_config):
+    settings = ingest_settings
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    send(kafka_config, settings.raw_topic, [event_json("e-again", noon)])
+    first = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
+    assert (first.loaded, first.already_stored) == (1, 0)
+
+    # The same event_id later, one day earlier: the batch's only date is not the first copy's.
+    earlier = noon - timedelta(days=1)
+    send(kafka_config, settings.raw_topic, [event_json("e-again", earlier)])
+    second = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
+    assert (second.consumed, second.loaded, second.already_stored) == (1, 0, 1)
+    assert rows_per_event(warehouse, settings, ["e-again"]) == {"e-again": [noon.date()]}
+
+
+def test_the_scope_is_the_validators_window_on_each_side(ingest_settings, warehouse, kafka_config):
+    """Copies exactly 30 days before or after are the same event; 31 days before is another row."""
+    settings = ingest_settings
+    at = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    day = at.date()
+    stored_on = {
+        "e-30-before": day - timedelta(days=WINDOW_DAYS),
+        "e-31-before": day - timedelta(days=WINDOW_DAYS + 1),
+        "e-30-after": day + timedelta(days=WINDOW_DAYS),
+        "e-31-after": day + timedelta(days=WINDOW_DAYS + 1),
+    }
+    for event_id, stored_day in stored_on.items():
+        insert_stored(warehouse, settings, event_id, stored_day)
+    send(kafka_config, settings.raw_topic, [event_json(e, at) for e in stored_on])
+
+    report = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
+    assert (report.consumed, report.loaded, report.already_stored) == (4, 2, 2)
+    assert rows_per_event(warehouse, settings, list(stored_on)) == {
+        "e-30-before": [stored_on["e-30-before"]],
+        "e-31-before": [stored_on["e-31-before"], day],
+        "e-30-after": [stored_on["e-30-after"]],
+        "e-31-after": [day, stored_on["e-31-after"]],
+    }
