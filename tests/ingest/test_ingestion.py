@@ -67,8 +67,9 @@ def test_exact_counts_dead_letters_replay_and_watermarks(ingest_settings, wareho
     report = run_ingestion(settings, kafka_config, group_id="ingest-a", **BOUNDS)
     assert report.batches > 1 and report.stopped_because == "caught_up"
     assert report.consumed == len(messages)
-    assert (report.loaded, report.dead_lettered, report.duplicates) == (len(good), len(bad), 0)
-    assert report.consumed == report.loaded + report.dead_lettered + report.duplicates
+    assert (report.loaded, report.dead_lettered) == (len(good), len(bad))
+    assert (report.already_stored, report.already_dead_lettered) == (0, 0)
+    assert report.consumed == report.loaded + report.dead_lettered  # nothing was there before
     assert report.avro > 0 and report.consumer_lag == 0
 
     events, dlq = stored(warehouse, settings)
@@ -102,10 +103,11 @@ def test_exact_counts_dead_letters_replay_and_watermarks(ingest_settings, wareho
     marks = query_rows(warehouse, f"SELECT * FROM {settings.table('ingestion_watermarks')}")
     assert all(m["caught_up_at"] > first_caught_up[m["partition"]] for m in marks)
 
-    # Replay with a new group (offsets from the start): everything is a duplicate, no new rows.
+    # Replay with a new group (offsets from the start): every event already stored, every dead letter kept.
     replay = run_ingestion(settings, kafka_config, group_id="ingest-replay", **BOUNDS)
     assert replay.consumed == len(messages)
-    assert (replay.loaded, replay.dead_lettered, replay.duplicates) == (0, 0, len(messages))
+    assert (replay.loaded, replay.dead_lettered) == (0, 0)
+    assert (replay.already_stored, replay.already_dead_lettered) == (len(good), len(bad))
     assert [len(x) for x in stored(warehouse, settings)] == [len(good), len(bad)]
 
 

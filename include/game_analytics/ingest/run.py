@@ -66,8 +66,10 @@ class IngestionReport:
     batches: int = 0
     consumed: int = 0
     loaded: int = 0  # rows added to `events`
-    duplicates: int = 0  # consumed messages that added nothing (event_id or dead letter already stored)
     dead_lettered: int = 0  # rows added to `events_dlq`
+    # Consumed messages that added nothing, by why (consumed = loaded + dead_lettered + the two):
+    already_stored: int = 0  # valid, and their event_id was already in `events` (in-batch duplicates included)
+    already_dead_lettered: int = 0  # invalid, and their dead letter (topic, partition, offset) already kept
     rejected: int = 0  # invalid messages seen (dead-lettered now or before)
     avro: int = 0
     consumer_lag: int | None = None
@@ -164,12 +166,14 @@ def _acknowledge(written: _Written | None, consumer, tracker: Tracker, report: I
     report.loaded += result.loaded
     report.dead_lettered += result.dead_lettered
     report.rejected += len(batch.dead_letters)
-    report.duplicates += batch.consumed - result.loaded - result.dead_lettered
+    report.already_stored += batch.valid - result.loaded
+    report.already_dead_lettered += len(batch.dead_letters) - result.dead_lettered
     report.avro += batch.avro
     log.info(
-        "batch %d: %d consumed, %d loaded, %d dead-lettered (%d invalid), %d in-batch duplicates, dates %s",
-        report.batches, batch.consumed, result.loaded, result.dead_lettered, len(batch.dead_letters),
-        batch.duplicates_in_batch, [d.isoformat() for d in batch.dates],
+        "batch %d: %d consumed, %d loaded (%d valid, %d in-batch duplicates), %d dead-lettered (%d invalid), "
+        "dates %s",
+        report.batches, batch.consumed, result.loaded, batch.valid, batch.duplicates_in_batch, result.dead_lettered,
+        len(batch.dead_letters), [d.isoformat() for d in batch.dates],
     )  # fmt: skip
 
 
@@ -198,8 +202,10 @@ def run_ingestion(
     report = IngestionReport(topic=settings.raw_topic, consumer_group=group)
     loader = WarehouseLoader(client, settings, settings.raw_topic, group)
     clock = _Clock(report.timings)
-    consumer, tracker = open_consumer(kafka_config, settings.raw_topic, group, loader.read_offsets())
-    dlq = DeadLetterProducer(kafka_config, settings.dlq_topic)
+    consumer, tracker = open_consumer(
+        kafka_config, settings.raw_topic, group, loader.read_offsets(), settings.kafka_conn_id
+    )
+    dlq = DeadLetterProducer(kafka_config, settings.dlq_topic, settings.kafka_conn_id)
     schemas = writer_schemas(settings.schema_registry_url)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
