@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
@@ -90,3 +91,34 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
     alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left behind: {[(p.pid, p.cmdline()[:3]) for p in alive]}"
     assert StateDirs(tmp_path / "state").logs.joinpath("airflow-scheduler.log").exists()
+
+
+@pytest.mark.airflow_e2e
+def test_every_local_server_listens_on_loopback_only(airflow_stack):
+    """The local Airflow logs in admin / admin: nothing of the stack may be reachable from the network."""
+    pids = set()
+    for server in airflow_stack.servers:
+        process = psutil.Process(server.process.pid)
+        pids |= {process.pid, *(child.pid for child in process.children(recursive=True))}
+    listening = {
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections("inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in pids
+    }
+    ports = airflow_stack.ports
+    assert {ports.bigquery, ports.bigquery_grpc, ports.kafka, ports.airflow} <= {port for _, port in listening}
+    addresses = [ipaddress.ip_address(ip) for ip, _ in listening]
+    assert all((getattr(a, "ipv4_mapped", None) or a).is_loopback for a in addresses), sorted(listening)
+
+
+def test_a_demo_error_is_one_line_and_the_stack_stays_up(local_stack, monkeypatch):
+    """`make run`: a failing demo (here a real refused connection to an Airflow API that is not there) is reported
+    in one line; the servers, and the UI one would use to look into it, keep running."""
+    from game_analytics.localstack.launcher import demo_reporting_errors
+
+    said: list[str] = []
+    monkeypatch.setattr(local_stack, "say", said.append)
+    result = demo_reporting_errors(local_stack, lambda: AirflowApi(free_port()).dags())
+    assert result is None
+    assert len(said) == 1 and said[0].startswith("demo failed: URLError: ") and "refused" in said[0], said
+    assert all(server.alive() for server in local_stack.servers)

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +20,14 @@ import pytest
 from game_analytics.config import load_settings
 from game_analytics.daily.days import last_completable_day, last_sunday_on_or_before
 from game_analytics.localstack.airflow_api import AirflowApi
-from game_analytics.localstack.demo import DAILY_DAG, HISTORY_DAYS, backfill, ingest_now, stream_events
+from game_analytics.localstack.demo import (
+    DAILY_DAG,
+    HISTORY_DAYS,
+    backfill,
+    cancel_stale_backfills,
+    ingest_now,
+    stream_events,
+)
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
@@ -103,3 +111,25 @@ def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
     assert metrics["rows"] > 0 and metrics["features"] and "mae" in metrics
     saturday = BACKFILL_DAYS[1].isoformat()
     assert not local_path(loaded.model_uri(saturday)).exists(), "Saturday must not train"
+
+
+def test_an_unfinished_backfill_of_an_earlier_start_does_not_block_a_new_one(loaded):
+    """`make run` after a `make run ONCE=1` that stopped on an error: that start's backfill is still "running"."""
+    api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
+    empty_day = DAGS_TEST_DAY - timedelta(days=HISTORY_DAYS + 3)  # no events: its run waits at wait_for_events
+    backfill(os.environ.copy(), empty_day, empty_day)
+    unfinished = [b["id"] for b in api.get("/api/v2/backfills", dag_id=DAILY_DAG)["backfills"] if not b["completed_at"]]
+    assert unfinished, "the backfill of a day without events should still be running"
+    with pytest.raises(RuntimeError, match="AlreadyRunningBackfill"):
+        backfill(os.environ.copy(), empty_day, empty_day)  # what the next start met, for 180 s, then died
+
+    next_start = datetime.now(UTC)  # everything created before is an earlier start's
+    assert cancel_stale_backfills(api, DAILY_DAG, next_start) == unfinished
+    try:
+        backfill(os.environ.copy(), empty_day, empty_day)
+    finally:  # leave nothing running for the other tests
+        cancel_stale_backfills(api, DAILY_DAG, datetime.now(UTC))
+        for run in api.runs_by_day(DAILY_DAG, [empty_day.isoformat()]).values():
+            if run["state"] not in ("success", "failed"):
+                quoted = urllib.parse.quote(run["dag_run_id"], safe="")
+                api.patch(f"/api/v2/dags/{DAILY_DAG}/dagRuns/{quoted}", {"state": "failed"})

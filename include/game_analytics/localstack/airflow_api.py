@@ -37,8 +37,14 @@ class AirflowApi:
     def post(self, path: str, body: dict) -> dict:
         return self._request(path, body)
 
+    def put(self, path: str, body: dict | None = None) -> dict:
+        return self._request(path, body if body is not None else {}, method="PUT")
+
+    def patch(self, path: str, body: dict) -> dict:
+        return self._request(path, body, method="PATCH")
+
     def set_paused(self, dag_id: str, paused: bool) -> dict:
-        return self._request(f"/api/v2/dags/{dag_id}", {"is_paused": paused}, method="PATCH")
+        return self.patch(f"/api/v2/dags/{dag_id}", {"is_paused": paused})
 
     def get(self, path: str, **query) -> dict:
         suffix = f"?{urllib.parse.urlencode(query, doseq=True)}" if query else ""

@@ -85,6 +85,22 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
     return totals
 
 
+def cancel_stale_backfills(api: AirflowApi, dag_id: str, started_before: datetime) -> list[int]:
+    """Cancel the unfinished backfills of ``dag_id`` created before ``started_before`` (an earlier start of the
+    stack): their scheduler is gone, and Airflow refuses a new backfill of a DAG while one is running.
+
+    Cancelling fails their queued runs (a new backfill with ``--reprocess-behavior completed`` runs those days
+    again); a run already running is left to the new scheduler, which adopts it.
+    """
+    cancelled = []
+    for found in api.get("/api/v2/backfills", dag_id=dag_id, limit=100)["backfills"]:
+        created = datetime.fromisoformat(found["created_at"].replace("Z", "+00:00"))
+        if found["completed_at"] is None and created < started_before:
+            api.put(f"/api/v2/backfills/{found['id']}/cancel")
+            cancelled.append(found["id"])
+    return cancelled
+
+
 def backfill(env: dict[str, str], first: date, last: date) -> None:
     argv = [
         str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAILY_DAG,
@@ -94,14 +110,11 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
     while True:
         attempt += 1
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        output = done.stdout + done.stderr
-        # Both refusals pass by themselves, and a refused attempt changed nothing, so trying again is safe:
-        # - SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock
-        #   while the CLI upgrades its read transaction;
-        # - the scheduler marks a backfill complete a few seconds after its last run; a `make run ONCE=1` that
-        #   exited in between leaves it "running" in .state until the next scheduler's first loops.
-        transient = "database is locked" in output or "AlreadyRunningBackfill" in output
-        if done.returncode == 0 or not transient or time.monotonic() > deadline:
+        # SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock while
+        # the CLI upgrades its read transaction; a refused attempt changed nothing, so trying again is safe.
+        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr:
+            break
+        if time.monotonic() > deadline:
             break
         time.sleep(min(3 * attempt, 15))
     if done.returncode != 0:
@@ -162,6 +175,8 @@ def run_demo(
         f"lag after {report['consumer_lag']}, {report['consumed'] / max(report['seconds'], 1e-9):.0f} events/s",
         flush=True,
     )
+    for stale in cancel_stale_backfills(api, DAILY_DAG, since):
+        print(f"cancelled backfill {stale} of {DAILY_DAG}, left unfinished by an earlier start", flush=True)
     backfill(env, window[0], window[-1])
     print(f"backfilling {DAILY_DAG} for {window[0]} .. {window[-1]} (watch it in the UI)", flush=True)
     names = [d.isoformat() for d in window]

@@ -72,6 +72,12 @@ class StateDirs:
             path.mkdir(parents=True, exist_ok=True)
 
 
+def bind_host() -> str:
+    """The address every local server listens on: loopback, so nobody on the network reaches the local Airflow
+    (admin / admin) or the warehouse. ``GA_BIND_HOST=0.0.0.0`` opens them up on purpose."""
+    return os.environ.get("GA_BIND_HOST") or "127.0.0.1"
+
+
 def admin_password() -> str:
     """The local UI login (admin / this). Local only: production uses its own auth manager."""
     return os.environ.get("GA_AIRFLOW_ADMIN_PASSWORD", "admin")
@@ -130,7 +136,9 @@ def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "g
             # timeout = SQLite's busy wait: without it a CLI write (`airflow backfill create`) racing the
             # scheduler failed at once with "database is locked".
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
+            "AIRFLOW__API__HOST": bind_host(),
             "AIRFLOW__API__PORT": str(ports.airflow),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": bind_host(),
             "AIRFLOW__API__BASE_URL": f"http://localhost:{ports.airflow}",
             "AIRFLOW__API_AUTH__JWT_SECRET": _local_jwt_secret(state),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",

