@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw consume:          {raw_count:,} in {raw_seconds:.2f} s = {raw_rate:,.0f} events/s")
     print(f"ingestion end to end: {report.consumed:,} in {report.seconds:.2f} s = {e2e_rate:,.0f} events/s "
           f"({report.batches} batches: {report.loaded:,} loaded, {report.dead_lettered:,} dead-lettered, "
-          f"{report.duplicates:,} duplicates, lag {report.consumer_lag})")  # fmt: skip
+          f"{report.already_stored:,} already stored, {report.already_dead_lettered:,} already dead-lettered, "
+          f"lag {report.consumer_lag})")  # fmt: skip
     print(f"ratio:                {e2e_rate / raw_rate:.3f} (goal >= 0.35)")
     print(f"phases (s):           {report.timings}")
     print(f"peak memory:          {peak_mib:,.0f} MiB (ru_maxrss of the ingesting process)")

@@ -10,7 +10,7 @@ Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exa
    `events_dlq`, end offsets into `ingestion_offsets`; only then the Kafka offsets are committed. Rejected
    messages also go to `game-events-dlq` with the reason in headers. At the end it writes one
    `ingestion_watermarks` row per partition (the daily DAG's completeness sensor reads them) and returns
-   the run's counts (consumed, loaded, duplicates, dead-lettered, lag, events/s) as XCom.
+   the run's counts (consumed, loaded, dead-lettered, already stored, already dead-lettered, lag, events/s) as XCom.
 
 The provider's `ConsumeFromTopicOperator` is not used on purpose: it commits offsets itself, possibly past a
 failed batch, and not atomically with the warehouse rows. Design and guarantees: `game_analytics.ingest`.

@@ -71,14 +71,14 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
     finished = api.wait_for_run(INGEST_DAG, run["dag_run_id"])
     if finished["state"] != "success":
         raise RuntimeError(f"{INGEST_DAG} run {run['dag_run_id']} ended {finished['state']}; see its task logs")
-    totals = {"runs": 0, "consumed": 0, "loaded": 0, "duplicates": 0, "dead_lettered": 0, "seconds": 0.0,
-              "consumer_lag": None}  # fmt: skip
+    totals = {"runs": 0, "consumed": 0, "loaded": 0, "dead_lettered": 0, "already_stored": 0,
+              "already_dead_lettered": 0, "seconds": 0.0, "consumer_lag": None}  # fmt: skip
     runs = api.get(f"/api/v2/dags/{INGEST_DAG}/dagRuns", start_date_gte=since.isoformat(), limit=100)["dag_runs"]
     for past in runs:
         report = api.xcom(INGEST_DAG, past["dag_run_id"], "ingest") if past["state"] == "success" else None
         if report:
             totals["runs"] += 1
-            for key in ("consumed", "loaded", "duplicates", "dead_lettered", "seconds"):
+            for key in ("consumed", "loaded", "dead_lettered", "already_stored", "already_dead_lettered", "seconds"):
                 totals[key] += report.get(key) or 0
         if past["dag_run_id"] == run["dag_run_id"]:
             totals["consumer_lag"] = (report or {}).get("consumer_lag")  # the lag after the newest run
@@ -171,7 +171,8 @@ def run_demo(
     report = ingest_now(api, since)
     print(
         f"{INGEST_DAG}: {report['runs']} run(s) consumed {report['consumed']}, loaded {report['loaded']}, "
-        f"duplicates {report['duplicates']}, dead-lettered {report['dead_lettered']}, "
+        f"dead-lettered {report['dead_lettered']}, already stored {report['already_stored']}, "
+        f"already dead-lettered {report['already_dead_lettered']}, "
         f"lag after {report['consumer_lag']}, {report['consumed'] / max(report['seconds'], 1e-9):.0f} events/s",
         flush=True,
     )
