@@ -12,21 +12,13 @@ import pytest
 
 from game_analytics.daily.completeness import fetch_status
 from game_analytics.ingest import run_ingestion
-from game_analytics.producer import BAD_KINDS, generate_events, make_messages, produce
+from game_analytics.producer import BAD_KINDS
 from game_analytics.warehouse.client import query_rows
+from tests.ingest.sample import produce_sample
 
 pytestmark = pytest.mark.stack
 
 BOUNDS = {"max_messages_per_batch": 400, "max_batch_seconds": 10, "max_run_seconds": 90}
-
-
-def produce_sample(kafka_config, topic, seed=7, players=60, bad_rate=0.12):
-    """Events of two full days that ended at least a day ago (so completeness can be decided), JSON and Avro."""
-    now = datetime.now(UTC)
-    start = (now - timedelta(days=3)).date()
-    messages = list(make_messages(generate_events(seed, start, 2, players), "mixed", bad_rate, seed=seed, now=now))
-    produce(messages, {"bootstrap.servers": kafka_config["bootstrap.servers"]}, topic)
-    return messages, start
 
 
 def stored(client, settings):
