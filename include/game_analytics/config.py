@@ -28,6 +28,9 @@ class Settings:
     kafka_conn_id: str = "kafka_default"
     raw_topic: str = "game-events-raw"
     dlq_topic: str = "game-events-dlq"
+    # How long game-events-raw keeps a message (the spec's 7 days): the oldest a message's Kafka timestamp can be, so
+    # the validator's time window is never measured from a producer's older CreateTime (ingest/validate.py)
+    raw_topic_retention_days: int = 7
     # Confluent Schema Registry for Avro ids (empty: the schemas shipped in the package). Credentials, if any, come
     # from GA_SCHEMA_REGISTRY_BASIC_AUTH ("key:secret"), read where used, never stored here.
     schema_registry_url: str = ""

@@ -43,6 +43,33 @@ def test_each_kind_of_value_is_kept_or_rejected_with_its_reason():
     assert len(decoded.texts) == 4
 
 
+def test_avro_the_decoder_cannot_handle_is_rejected_not_raised():
+    """Deep nesting (RecursionError) and a lone surrogate escape (UnicodeEncodeError) once escaped decode_values."""
+    shallow = encode_confluent_avro({**EVENT, "parameters": []})  # parameters_json "[]": length 2, zig-zag 4
+    values = [
+        encode_confluent_avro({**EVENT, "parameters": {"x": "\ud800"}}),  # json.dumps escapes it as "\ud800"
+        shallow.replace(b"\x04[]", _avro_string("[" * 5000 + "]" * 5000)),
+        encode_confluent_avro({**EVENT, "parameters": {"x": float("nan")}}),
+        encode_confluent_avro(EVENT),
+    ]
+    decoded = decode_values(values)
+    assert decoded.kept == [3]
+    assert [(r.index, r.reason) for r in decoded.rejections] == [
+        (0, Reason.MALFORMED_JSON), (1, Reason.PROCESSING_ERROR), (2, Reason.MALFORMED_JSON),
+    ]  # fmt: skip
+    assert "RecursionError" in decoded.rejections[1].text and "NaN" in decoded.rejections[2].text
+
+
+def _avro_string(text: str) -> bytes:
+    """An Avro ``string`` (zig-zag varint length, then UTF-8)."""
+    data, n, out = text.encode(), len(text.encode()) << 1, bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out) + data
+
+
 def test_columns_match_what_pa_array_would_build():
     assert int64_array([3, -1, 2**40]).to_pylist() == [3, -1, 2**40]
     stamps = timestamp_ms_array([0, None, 1_700_000_000_123])

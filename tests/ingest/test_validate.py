@@ -73,12 +73,12 @@ def test_a_message_repeated_in_one_batch_gives_one_row(tmp_path):
     assert con.sql("SELECT kafka_partition, kafka_offset FROM good").fetchall() == [(0, 5)]
 
 
-def _verdicts(tmp_path, values: list[bytes], ingested_at: datetime, stamps: list[int | None] | None = None):
+def _verdicts(tmp_path, values: list[bytes], ingested_at: datetime, stamps: list[int | None] | None = None, **kw):
     """(reason or None per message, the DuckDB connection holding ``good``) for one prepared batch."""
     batch = Messages("t", values, [b"u"] * len(values), [0] * len(values), list(range(len(values))), {}, stamps or [])
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    result = prepare_batch(con, batch, ingested_at, str(tmp_path))
+    result = prepare_batch(con, batch, ingested_at, str(tmp_path), **kw)
     reasons = {d.offset: d.reason for d in result.dead_letters}
     return [reasons.get(i) for i in range(len(values))], con
 
@@ -97,6 +97,12 @@ def test_numbers_are_checked_as_json_numbers_of_the_right_kind(tmp_path):
         (1001, '{"level_id": 7.5}', Reason.INVALID_LEVEL_ID),
         (1001, '{"level_id": "7"}', Reason.INVALID_LEVEL_ID),
         (1001, '{"level_id": 99999999999999999999}', Reason.INVALID_LEVEL_ID),
+        (1001, '{"level_id": 9223372036854775807}', None),  # the largest INT64
+        (1001, '{"level_id": 9223372036854775808}', Reason.INVALID_LEVEL_ID),  # 2^63: no INT64 holds it
+        (1001, '{"level_id": 18446744073709551615}', Reason.INVALID_LEVEL_ID),  # 2^64 - 1
+        (2001, '{"price_usd": 1e400}', Reason.INVALID_PRICE),  # infinite as a DOUBLE
+        (2001, '{"price_usd": -1e400}', Reason.INVALID_PRICE),
+        (2001, '{"price_usd": 1e308}', None),
         ("99999999999999999999", "{}", Reason.WRONG_TYPE),
         ("3001.0", "{}", Reason.WRONG_TYPE),
         ('"3001"', "{}", Reason.WRONG_TYPE),
@@ -125,8 +131,12 @@ def test_time_checks_are_relative_to_when_the_message_reached_kafka(tmp_path):
         return _verdicts(tmp_path, values, ingested_at, stamps)[0]
 
     arrived = datetime(2026, 11, 3, 10, 5, tzinfo=UTC)
-    # Arrived 5 minutes after the event; read again 40 days later: still valid (by the run's clock it is too old).
-    assert verdicts(arrived + timedelta(days=40), [arrived, None]) == [None, str(Reason.TIMESTAMP_TOO_OLD)]
+    # Arrived 29 days after the event; read again 6 days later (within the topic's 7-day retention): still valid,
+    # though by the run's clock it is too old.
+    assert verdicts(arrived + timedelta(days=29 + 6), [arrived + timedelta(days=29), None]) == [
+        None,
+        str(Reason.TIMESTAMP_TOO_OLD),
+    ]
     # Arrived 3 hours before its own timestamp: too far ahead, though the run's clock is a day later.
     early = arrived - timedelta(hours=3)
     assert verdicts(arrived + timedelta(days=1), [early]) == [str(Reason.TIMESTAMP_TOO_FAR_AHEAD)]
@@ -134,3 +144,34 @@ def test_time_checks_are_relative_to_when_the_message_reached_kafka(tmp_path):
     assert verdicts(datetime(2026, 11, 3, 7, tzinfo=UTC), [datetime(2026, 11, 3, 10, tzinfo=UTC)]) == [
         str(Reason.TIMESTAMP_TOO_FAR_AHEAD)
     ]
+
+
+def test_the_message_timestamp_is_bounded_by_the_topic_retention(tmp_path):
+    """A producer may stamp a message (CreateTime) with any time: no message stays in the topic longer than its
+    retention, so the window is never measured from before the run's clock minus the retention."""
+    from datetime import timedelta
+
+    def verdict(event_age_days: int, stamp_age_days: int, **kw) -> str | None:
+        event_time = (NOW - timedelta(days=event_age_days)).isoformat().replace("+00:00", "Z")
+        value = b'{"event_id": "e1", "user_id": "u", "event_type": 3001, "timestamp": "%s"}' % event_time.encode()
+        stamp = int((NOW - timedelta(days=stamp_age_days)).timestamp() * 1000)
+        return _verdicts(tmp_path, [value], NOW, [stamp], **kw)[0][0]
+
+    # 60 days old, stamped 60 days ago: judged from 7 days ago, too old.
+    assert verdict(60, 60) == str(Reason.TIMESTAMP_TOO_OLD)
+    # 35 days old, stamped 6 days ago (within retention): judged from its stamp, valid (a replay agrees).
+    assert verdict(35, 6) is None
+    # ... but stamped 8 days ago it is judged from 7 days ago: 28 days, valid; 38 days old: too old.
+    assert verdict(35, 8) is None and verdict(38, 8) == str(Reason.TIMESTAMP_TOO_OLD)
+    # The retention is a setting (GA_RAW_TOPIC_RETENTION_DAYS); with 1 day, the 35-day-old event is too old.
+    assert verdict(35, 6, raw_topic_retention=timedelta(days=1)) == str(Reason.TIMESTAMP_TOO_OLD)
+
+
+def test_the_retention_setting_is_read_from_the_environment(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    value = b'{"event_id": "e1", "user_id": "u", "event_type": 3001, "timestamp": "2026-09-30T12:00:00Z"}'
+    stamp = int((NOW - timedelta(days=6)).timestamp() * 1000)  # the event is 34 days old, 28 at its stamp
+    assert _verdicts(tmp_path, [value], NOW, [stamp])[0] == [None]
+    monkeypatch.setenv("GA_RAW_TOPIC_RETENTION_DAYS", "2")
+    assert _verdicts(tmp_path, [value], NOW, [stamp])[0] == [str(Reason.TIMESTAMP_TOO_OLD)]

@@ -27,3 +27,6 @@ class Reason(StrEnum):
     TIMESTAMP_TOO_OLD = "timestamp_too_old"
     INVALID_LEVEL_ID = "invalid_level_id"
     INVALID_PRICE = "invalid_price"
+    # The ingestion code itself failed on the message (the reason text names the exception): a defect to fix, kept
+    # here so that one message the code cannot handle never stops the batch it arrived in.
+    PROCESSING_ERROR = "processing_error"

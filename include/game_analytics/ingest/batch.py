@@ -2,6 +2,11 @@
 
 A batch is columnar from the start (lists of values, keys, partitions, offsets appended by the consumer loop),
 so nothing per message happens in Python after consuming except the first-byte check and Avro decoding.
+
+No message may stop a batch: when decoding, validating or enriching the whole batch raises anything but an
+infrastructure error, the batch is split in halves and each half prepared again, down to the single messages that
+fail; those become ``processing_error`` dead letters (the exception in the reason text) and the rest load as usual.
+The fast path stays one pass over the whole batch; the bisection costs only when the code has a defect.
 """
 
 from __future__ import annotations
@@ -10,16 +15,30 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
+from game_analytics.config import load_settings
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import int64_array, timestamp_ms_array
-from game_analytics.ingest.decode import Rejection, decode_values, text_or_base64
-from game_analytics.ingest.validate import validate_batch
+from game_analytics.ingest.decode import Rejection, decode_values, error_text, text_or_base64
+from game_analytics.ingest.validate import check_batch, enrich_batch
 from game_analytics.schemas import SCHEMAS
+
+# Failures of the machine, not of a message: they fail the run (nothing is committed, the batch is read again).
+INFRASTRUCTURE_ERRORS = (
+    MemoryError,
+    OSError,
+    duckdb.IOException,
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+    duckdb.FatalException,
+    duckdb.InternalException,
+    duckdb.ConnectionException,
+)
 
 
 @dataclass
@@ -51,6 +70,9 @@ class DeadLetter:
     topic: str
     partition: int
     offset: int
+    # The day the dead letter counts against in the DLQ-share checks: its event's UTC day when the timestamp could
+    # be read, else NULL (the checks then use the day it failed).
+    event_date: date | None = None
 
     def row(self, failed_at: datetime) -> dict:
         raw, encoding = text_or_base64(self.value)
@@ -65,6 +87,7 @@ class DeadLetter:
             "kafka_partition": self.partition,
             "kafka_offset": self.offset,
             "failed_at": failed_at.isoformat(),
+            "event_date": self.event_date.isoformat() if self.event_date else None,
         }
 
 
@@ -88,13 +111,16 @@ class PreparedBatch:
         return self.valid - self.rows
 
 
-def prepare_batch(
-    con, messages: Messages, ingested_at: datetime, workdir: str, schemas: Mapping[int, Any] = SCHEMAS
-) -> PreparedBatch:
-    """Decode, validate and enrich ``messages``; writes a Parquet file in ``workdir`` when there are valid rows."""
-    decoded = decode_values(messages.values, schemas)
+def _columns(messages: Messages, positions: list[int] | None, schemas: Mapping[int, Any]):
+    """Decode the messages at ``positions`` (None: all); (the validator's input table, the decoded result), with
+    batch indices (``idx``, rejections) counted in the whole batch."""
+    values = messages.values if positions is None else [messages.values[i] for i in positions]
+    decoded = decode_values(values, schemas)
+    if positions is not None:
+        decoded.kept = [positions[i] for i in decoded.kept]
+        decoded.rejections = [Rejection(positions[r.index], r.reason, r.text, r.event_date) for r in decoded.rejections]
     kept = int64_array(decoded.kept)
-    everything = len(decoded.kept) == len(messages)
+    everything = positions is None and len(decoded.kept) == len(messages)
 
     def column(array: pa.Array) -> pa.Array:
         return array if everything else array.take(kept)
@@ -108,12 +134,75 @@ def prepare_batch(
             "received_at": column(timestamp_ms_array(messages.timestamps or [None] * len(messages))),
         }
     )
-    validate_batch(con, batch_in, messages.topic, ingested_at)
-    rejections = list(decoded.rejections)
+    return batch_in, decoded
+
+
+def _prepare(con, messages, positions, ingested_at, retention, schemas) -> tuple[list[Rejection], int]:
+    """Tables ``checked`` and ``good`` for the messages at ``positions``; (decoding's rejections, Avro count)."""
+    batch_in, decoded = _columns(messages, positions, schemas)
+    check_batch(con, batch_in, ingested_at, retention)
+    enrich_batch(con, messages.topic, ingested_at)
+    return decoded.rejections, decoded.avro
+
+
+def _isolate(con, messages, ingested_at, retention, schemas) -> tuple[list[Rejection], int]:
+    """The bisection: ``checked`` of every message that can be prepared; the others as processing errors."""
+    rejections: list[Rejection] = []
+    avro = 0
+    con.execute("DROP TABLE IF EXISTS checked_parts")
+    parts = [list(range(len(messages)))]
+    while parts:
+        part = parts.pop()
+        try:
+            part_rejections, part_avro = _prepare(con, messages, part, ingested_at, retention, schemas)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a message makes the code raise, it must not stop the batch
+            if len(part) == 1:
+                text = f"preparing the message failed: {error_text(exc)}"
+                rejections.append(Rejection(part[0], Reason.PROCESSING_ERROR, text))
+            else:
+                middle = len(part) // 2
+                parts += [part[middle:], part[:middle]]  # the first half is prepared first
+            continue
+        rejections += part_rejections
+        avro += part_avro
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS checked_parts AS FROM checked LIMIT 0")
+        con.execute("INSERT INTO checked_parts FROM checked")
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'checked_parts'").fetchone()[0]:
+        _prepare(con, messages, [], ingested_at, retention, schemas)  # every message failed: empty tables
+        return rejections, avro
+    con.execute("CREATE OR REPLACE TEMP TABLE checked AS FROM checked_parts ORDER BY idx")
+    con.execute("DROP TABLE checked_parts")
+    enrich_batch(con, messages.topic, ingested_at)  # each valid row was enriched once already: this cannot fail
+    return rejections, avro
+
+
+def prepare_batch(
+    con,
+    messages: Messages,
+    ingested_at: datetime,
+    workdir: str,
+    schemas: Mapping[int, Any] = SCHEMAS,
+    raw_topic_retention: timedelta | None = None,
+) -> PreparedBatch:
+    """Decode, validate and enrich ``messages``; writes a Parquet file in ``workdir`` when there are valid rows.
+
+    ``raw_topic_retention`` bounds how old a message's Kafka timestamp may be (default: the setting
+    ``GA_RAW_TOPIC_RETENTION_DAYS``). Raises only for infrastructure errors (:data:`INFRASTRUCTURE_ERRORS`).
+    """
+    if raw_topic_retention is None:
+        raw_topic_retention = timedelta(days=load_settings().raw_topic_retention_days)
+    try:
+        rejections, avro = _prepare(con, messages, None, ingested_at, raw_topic_retention, schemas)
+    except INFRASTRUCTURE_ERRORS:
+        raise
+    except Exception:  # noqa: BLE001 - some message breaks the code: find it, dead-letter it, keep the rest
+        rejections, avro = _isolate(con, messages, ingested_at, raw_topic_retention, schemas)
     rejections += [
-        Rejection(idx, Reason(reason), text)
-        for idx, reason, text in con.execute(
-            "SELECT idx, reason, reason_text FROM checked WHERE reason IS NOT NULL ORDER BY idx"
+        Rejection(idx, Reason(reason), text, event_date)
+        for idx, reason, text, event_date in con.execute(
+            "SELECT idx, reason, reason_text, event_date FROM checked WHERE reason IS NOT NULL ORDER BY idx"
         ).fetchall()
     ]
     dead = [
@@ -125,6 +214,7 @@ def prepare_batch(
             messages.topic,
             messages.partitions[r.index],
             messages.offsets[r.index],
+            r.event_date,
         )
         for r in sorted(rejections, key=lambda r: r.index)
     ]
@@ -145,5 +235,5 @@ def prepare_batch(
         dead_letters=dead,
         next_offsets=dict(messages.next_offsets),
         max_event_timestamp=max_ts,
-        avro=decoded.avro,
+        avro=avro,
     )

@@ -6,14 +6,21 @@ with the shipped schemas and re-serialised as JSON, so both wire formats go thro
 enrichment, and cannot drift apart.
 
 The column is built from one joined buffer (see ``columns.py``), never from a list of Python strings.
+
+Whatever an Avro value holds, decoding it ends in JSON bytes or a rejection, never in an exception: a value the
+decoder cannot handle (``parameters_json`` nested deeper than Python's recursion limit, a bug) is a
+``processing_error`` dead letter. DuckDB's JSON reader is lenient (NaN, Infinity, trailing commas);
+:func:`strictness_problem` is the exact check the validator runs on the few messages its prefilter flags.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +33,11 @@ from game_analytics.schemas import SCHEMAS
 MAX_MESSAGE_BYTES = 64 * 1024  # the spec's limit on a message value
 _WHITESPACE = b" \t\r\n"
 _OPEN_BRACE = ord("{")
+MAX_ERROR_TEXT = 500  # characters of an exception's text kept in a processing_error's reason text
+# Outside JSON strings, strict JSON has no letters but true/false/null and exponents: a NaN or Infinity literal
+# (any case, as yyjson accepts them) or a comma before a closing bracket is what lenient parsers let through.
+_JSON_STRING = re.compile(r'"(?:[^"\\]+|\\.)*"')
+_NOT_STRICT = re.compile(r"-?(?i:nan|inf(?:inity)?)|,\s*[\]}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +47,7 @@ class Rejection:
     index: int
     reason: Reason
     text: str
+    event_date: date | None = None  # the UTC day of the event's timestamp, when it could be read
 
 
 @dataclass
@@ -55,8 +68,35 @@ class Decoded:
             return None
 
 
-def _avro_to_json(value: bytes, schemas: Mapping[int, Any]) -> bytes:
-    return json.dumps(decode_confluent_avro(value, schemas), separators=(",", ":"), ensure_ascii=False).encode()
+def error_text(exc: BaseException) -> str:
+    """An exception as a reason text: its class and message, truncated."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 3] + "..."
+
+
+def strictness_problem(text: str) -> str | None:
+    """What makes ``text`` (JSON that DuckDB's lenient reader accepted) not strict JSON, or None when it is strict.
+
+    Non-recursive, so any nesting depth is fine; strings are blanked first, so their content never counts."""
+    found = _NOT_STRICT.search(_JSON_STRING.sub('""', text))
+    if found is None:
+        return None
+    token = found.group()
+    if token.startswith(","):
+        return "a trailing comma is not JSON"
+    return f"{token} is not a JSON value (NaN and Infinity are not JSON)"
+
+
+def _avro_to_json(index: int, value: bytes, schemas: Mapping[int, Any]) -> bytes | Rejection:
+    try:
+        event = decode_confluent_avro(value, schemas)
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    except AvroDecodeError as exc:
+        return Rejection(index, exc.reason, str(exc))
+    except UnicodeEncodeError as exc:  # a lone surrogate, from a "\ud800" escape in parameters_json
+        return Rejection(index, Reason.MALFORMED_JSON, f"not valid JSON text (lone surrogate): {error_text(exc)}")
+    except Exception as exc:  # noqa: BLE001 - RecursionError (deep parameters_json) or a bug: never stop the batch
+        return Rejection(index, Reason.PROCESSING_ERROR, f"decoding the Avro record failed: {error_text(exc)}")
 
 
 def _frame(index: int, value: bytes | None, schemas: Mapping[int, Any]) -> bytes | Rejection | None:
@@ -70,10 +110,7 @@ def _frame(index: int, value: bytes | None, schemas: Mapping[int, Any]) -> bytes
     if first in _WHITESPACE and value.lstrip(_WHITESPACE)[:1] == b"{":
         return None
     if first == b"\x00":
-        try:
-            return _avro_to_json(value, schemas)
-        except AvroDecodeError as exc:
-            return Rejection(index, exc.reason, str(exc))
+        return _avro_to_json(index, value, schemas)
     return Rejection(index, Reason.INVALID_ENCODING, f"first byte {first!r} is neither '{{' (JSON) nor 0x00 (Avro)")
 
 

@@ -9,15 +9,21 @@ Enrichment stays the one of :mod:`game_analytics.events.enrich`: the lookups (de
 normalisation of platform and country) are called on each batch's *distinct* values in Python and joined
 back, so an event gets exactly the values ``enrich()`` gives it; only the timestamp arithmetic is SQL
 (tests compare both paths row by row).
+
+DuckDB's JSON reader accepts NaN, Infinity and trailing commas; the spec wants one strict JSON object. Checking
+every message in Python would cost more than the whole validation, so a prefilter in SQL (three regular
+expressions, each led by a literal character so the scan skips ahead) flags the few messages that may hold such a
+token and :func:`~game_analytics.ingest.decode.strictness_problem` decides for those alone.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
 from game_analytics.events.enrich import _lower, _upper  # the enrichment's own normalisation
+from game_analytics.ingest.decode import strictness_problem
 from game_analytics.reference import UNKNOWN, lookup_device, region_for
 
 EVENT_TYPES = (1001, 1002, 1003, 2001, 3001, 3002)
@@ -44,13 +50,20 @@ def _f(field: str) -> str:
 # a wider one is written back as plain digits too, hence the range. Casts alone do not tell types apart: DuckDB
 # casts the JSON '"4.99"' and 'true' to DOUBLE.
 _NUMBER = r"'-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?'"
-_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+# Where a message may hold NaN/Infinity (any case, after ':', '[' or ',') or a trailing comma; see the docstring.
+_MAYBE_NOT_STRICT = " OR ".join(
+    f"regexp_matches(v, '{pattern}')"
+    for pattern in (r",\s*(?:[\]}]|-?[iInN][aAnN])", r":\s*-?[iInN][aAnN]", r"\[\s*-?[iInN][aAnN]")
+)
+# The dates BigQuery's DATE holds: a dead letter's event_date outside them is left NULL.
+_DATE_RANGE = "TIMESTAMPTZ '0001-01-01 00:00:00+00' AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
 
 
-def _is_integer(fragment: str, minimum: int = _INT64_MIN) -> str:
+def _is_integer(fragment: str, minimum: int = _INT64_MIN, maximum: int = _UINT64_MAX) -> str:
     return (
         f"(regexp_full_match({fragment}, '-?[0-9]+') "
-        f"AND TRY_CAST({fragment} AS HUGEINT) BETWEEN {minimum} AND {_UINT64_MAX})"
+        f"AND TRY_CAST({fragment} AS HUGEINT) BETWEEN {minimum} AND {maximum})"
     )
 
 
@@ -71,29 +84,37 @@ def _wrong(field: str) -> str:
     return f"(NOT {_is_string(_f(field))} OR length({field}) NOT BETWEEN 1 AND 64)"
 
 
-def reference_time_sql(ingested_at: datetime) -> str:
+def reference_time_sql(ingested_at: datetime, retention: timedelta) -> str:
     """The ingestion time of a message, for the spec's "1 hour ahead / 30 days old" checks: when it reached Kafka.
 
     The Kafka timestamp is the same every time the message is read, so a replay (or a run that retries a batch
     whose rows were partly stored) judges each message as the first run did: a valid event cannot turn into a
-    "too old" dead letter beside its own row. It is capped at the run's clock (a producer clock running ahead
-    cannot widen the window) and falls back to it when the broker gives no timestamp.
+    "too old" dead letter beside its own row. A producer may set that timestamp (CreateTime) to anything, so it is
+    bounded by what the broker allows: not after the run's clock (a clock running ahead cannot widen the window),
+    and not before the clock minus the raw topic's ``retention`` (no message stays in the topic longer; a replay
+    within retention still judges alike, while a message stamped 60 days ago is judged from 7 days ago at most).
+    Without a broker timestamp it is the run's clock.
     """
     now = f"TIMESTAMPTZ '{ingested_at.isoformat()}'"
-    return f"least(coalesce(received_at, {now}), {now})"
+    oldest = f"{now} - INTERVAL {int(retention.total_seconds())} SECOND"
+    return f"greatest(least(coalesce(received_at, {now}), {now}), {oldest})"
 
 
-def checked_sql(ingested_at: datetime) -> str:
+def checked_sql(ingested_at: datetime, retention: timedelta) -> str:
     """One row per message of ``batch_in`` (idx, kafka_partition, kafka_offset, v, received_at) with ``reason``
-    NULL if valid."""
-    ref = reference_time_sql(ingested_at)
+    NULL if valid, and the UTC ``event_date`` of its timestamp wherever that could be read (even if rejected)."""
+    ref = reference_time_sql(ingested_at, retention)
     missing = ", ".join(f"CASE WHEN {_f(name)} IS NULL THEN '{name}' END" for name in REQUIRED)
     wrong_any = " OR ".join(_wrong(name) for name in REQUIRED)
     wrong_list = ", ".join(f"CASE WHEN {_wrong(name)} THEN '{name}' END" for name in REQUIRED)
     params = _f("parameters")
     level_id, price = f"json_extract({params}, '$.level_id')", f"json_extract({params}, '$.price_usd')"
-    level_ok = f"coalesce({_is_integer(level_id, minimum=0)}, FALSE)"
-    price_ok = f"coalesce(regexp_full_match({price}, {_NUMBER}) AND TRY_CAST({price} AS DOUBLE) >= 0, FALSE)"
+    # level_id is read as INT64 downstream; a price of 1e400 is infinite as a DOUBLE.
+    level_ok = f"coalesce({_is_integer(level_id, minimum=0, maximum=_INT64_MAX)}, FALSE)"
+    price_ok = (
+        f"coalesce(regexp_full_match({price}, {_NUMBER}) AND isfinite(TRY_CAST({price} AS DOUBLE)) "
+        f"AND TRY_CAST({price} AS DOUBLE) >= 0, FALSE)"
+    )
     # Optional fields of another type than string are stored as NULL (the spec only rejects required fields).
     strings = ",\n        ".join(f'{_string(_f(name))} AS "{name}"' for name in OPTIONAL_STRINGS)
     return f"""
@@ -133,6 +154,7 @@ WITH parsed AS (
 )
 SELECT
     idx, kafka_partition, kafka_offset, reason, event_id, user_id, event_type, ts,
+    CASE WHEN ts BETWEEN {_DATE_RANGE} THEN CAST(ts AS DATE) END AS event_date,
     CASE WHEN left({params}, 1) = '{{' THEN CAST({params} AS VARCHAR) ELSE '{{}}' END AS parameters,
     {", ".join(f'"{name}"' for name in OPTIONAL_STRINGS)},
     CASE reason
@@ -146,8 +168,11 @@ SELECT
             || CAST(ref AS VARCHAR)
         WHEN 'timestamp_too_old' THEN 'timestamp ' || ts_text || ' is more than {MAX_AGE} before ingestion at '
             || CAST(ref AS VARCHAR)
-        WHEN 'invalid_level_id' THEN 'level_id ' || coalesce({level_id}, 'missing') || ' is not a non-negative integer'
-        WHEN 'invalid_price' THEN 'price_usd ' || coalesce({price}, 'missing') || ' is not a number >= 0'
+        -- CAST: coalesce() with a JSON argument would parse 'missing' as JSON (and raise).
+        WHEN 'invalid_level_id' THEN 'level_id ' || coalesce(CAST({level_id} AS VARCHAR), 'missing')
+            || ' is not an integer in [0, {_INT64_MAX}]'
+        WHEN 'invalid_price' THEN 'price_usd ' || coalesce(CAST({price} AS VARCHAR), 'missing')
+            || ' is not a finite number >= 0'
     END AS reason_text
 FROM reasons
 """
@@ -200,7 +225,7 @@ SELECT
     c.event_id, c.user_id, c.session_id, c.event_type, c.event_name, c.ts AS "timestamp",
     c.parameters,
     p.value AS platform, c.app_version, k.value AS country, c.device_model,
-    CAST(c.ts AS DATE) AS event_date, CAST(hour(c.ts) AS BIGINT) AS event_hour,
+    c.event_date, CAST(hour(c.ts) AS BIGINT) AS event_hour,
     CAST(dayofweek(c.ts) + 1 AS BIGINT) AS day_of_week,
     coalesce(d.category, '{UNKNOWN}') AS device_category, coalesce(d.tier, '{UNKNOWN}') AS device_tier,
     coalesce(i.region, k.region, '{UNKNOWN}') AS region,
@@ -215,12 +240,36 @@ WHERE c.reason IS NULL
 """
 
 
-def validate_batch(con, batch_in: pa.Table, topic: str, ingested_at: datetime) -> None:
-    """Fill DuckDB tables ``checked`` (every message, with reason) and ``good`` (rows to load)."""
+def _reject_not_strict(con) -> None:
+    """Mark the messages of ``batch_in`` that DuckDB took for JSON but are not strict JSON as ``malformed_json``."""
+    suspects = con.execute(f"SELECT idx, v FROM batch_in WHERE ({_MAYBE_NOT_STRICT}) AND json_valid(v)").fetchall()
+    found = [(idx, problem) for idx, text in suspects if (problem := strictness_problem(text))]
+    if found:
+        con.execute(
+            "UPDATE checked SET reason = 'malformed_json', reason_text = 'not strict JSON: ' || s.problem "
+            "FROM (SELECT unnest($idx::BIGINT[]) AS idx, unnest($problem::VARCHAR[]) AS problem) AS s "
+            "WHERE checked.idx = s.idx",
+            {"idx": [i for i, _ in found], "problem": [p for _, p in found]},
+        )
+
+
+def check_batch(con, batch_in: pa.Table, ingested_at: datetime, retention: timedelta) -> None:
+    """Fill the DuckDB table ``checked``: every message of ``batch_in``, with its reason (NULL when valid)."""
     con.register("batch_in", batch_in)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {checked_sql(ingested_at)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {checked_sql(ingested_at, retention)}")
+    _reject_not_strict(con)
+
+
+def enrich_batch(con, topic: str, ingested_at: datetime) -> None:
+    """Fill the DuckDB table ``good`` (rows to load) from the valid messages of ``checked``."""
     _lookup_tables(con)
     # The window that keeps the first row of an event_id costs more than the rest; skip it when not needed.
     duplicates = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM checked WHERE reason IS NULL")
     dedup = bool(duplicates.fetchone()[0])
     con.execute(f"CREATE OR REPLACE TEMP TABLE good AS {enriched_sql(topic, ingested_at, dedup)}")
+
+
+def validate_batch(con, batch_in: pa.Table, topic: str, ingested_at: datetime, retention: timedelta) -> None:
+    """Fill DuckDB tables ``checked`` (every message, with reason) and ``good`` (rows to load)."""
+    check_batch(con, batch_in, ingested_at, retention)
+    enrich_batch(con, topic, ingested_at)

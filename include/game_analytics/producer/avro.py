@@ -36,6 +36,16 @@ class UnknownSchemaIdError(AvroDecodeError):
     reason = Reason.UNKNOWN_SCHEMA_ID
 
 
+class MalformedParametersError(AvroDecodeError):
+    """``parameters_json`` is not strict JSON: the same verdict a JSON message with such parameters gets."""
+
+    reason = Reason.MALFORMED_JSON
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
 def event_to_record(event: Mapping[str, Any]) -> dict[str, Any]:
     """The Avro record of an event: ``parameters`` becomes the ``parameters_json`` string."""
     record = {k: v for k, v in event.items() if k != "parameters"}
@@ -45,13 +55,14 @@ def event_to_record(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_to_event(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Inverse of :func:`event_to_record`; a broken ``parameters_json`` raises :class:`AvroDecodeError`."""
+    """Inverse of :func:`event_to_record`; a ``parameters_json`` that is not strict JSON (NaN and Infinity, which
+    Python's parser accepts, included) raises :class:`MalformedParametersError`."""
     event = {k: v for k, v in record.items() if v is not None and k != "parameters_json"}
     if record.get("parameters_json") is not None:
         try:
-            event["parameters"] = json.loads(record["parameters_json"])
+            event["parameters"] = json.loads(record["parameters_json"], parse_constant=_reject_constant)
         except ValueError as exc:
-            raise AvroDecodeError(f"parameters_json is not valid JSON: {exc}") from exc
+            raise MalformedParametersError(f"parameters_json is not valid JSON: {exc}") from exc
     return event
 
 
