@@ -6,6 +6,7 @@ Each scenario uses its own day in one module dataset, so planted faults never le
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -46,6 +47,8 @@ BAD_LEVEL_ID = "2026-01-22"  # a level event whose level_id is a string
 VOLUME_DROP = "2026-02-10"  # 10 completions a day for a week, then 2
 DLQ_2_PERCENT = "2026-03-01"
 DLQ_6_PERCENT = "2026-03-02"
+DLQ_LATE = "2026-03-10"  # 6 % of its messages are dead letters that failed 3 days later
+DLQ_LATE_FAILED = "2026-03-13"  # the day they failed: 50 good events, and those 6 dead letters count elsewhere
 
 
 def check(wh, table: str, name: str, day: str) -> list[dict]:
@@ -90,12 +93,15 @@ def seeded(wh):
     events += [event(LEVEL_COMPLETE, f"v{n}", at(VOLUME_DROP, "10:00"), {"level_id": 1}) for n in range(2)]
     events += [event(SESSION_START, f"q{n}", at(DLQ_2_PERCENT, "10:00")) for n in range(98)]
     events += [event(SESSION_START, f"q{n}", at(DLQ_6_PERCENT, "10:00")) for n in range(94)]
+    events += [event(SESSION_START, f"q{n}", at(DLQ_LATE, "10:00")) for n in range(94)]
+    events += [event(SESSION_START, f"q{n}", at(DLQ_LATE_FAILED, "10:00")) for n in range(50)]
     wh.insert_events(events)
     wh.insert(
         "events_dlq",
         [dlq_row(at(DLQ_2_PERCENT, "11:00")) for _ in range(2)]
         + [dlq_row(at(DLQ_6_PERCENT, "11:00")) for _ in range(6)]
-        + [dlq_row(at(shift(DAY, -1), "23:59:59")), dlq_row(at(shift(DAY, 1), "00:00:00"))],
+        + [dlq_row(at(shift(DAY, -1), "23:59:59")), dlq_row(at(shift(DAY, 1), "00:00:00"))]
+        + [dlq_row(at(DLQ_LATE_FAILED, "11:00"), event_date=date.fromisoformat(DLQ_LATE)) for _ in range(6)],
     )
     for table in METRIC_TABLES:
         wh.materialize(table, DAY)
@@ -256,3 +262,10 @@ def test_dlq_share_of_6_percent_warns_and_fails(seeded):
     expected = {"dlq_rows": 6, "events_rows": 94, "dlq_share": pytest.approx(0.06)}
     assert check(seeded, "events_dlq", "dlq_share_warn", DLQ_6_PERCENT) == [{**expected, "warn_above": 0.01}]
     assert check(seeded, "events_dlq", "dlq_share_fail", DLQ_6_PERCENT) == [{**expected, "fail_above": 0.05}]
+
+
+def test_a_dead_letter_counts_against_its_event_day_not_the_day_it_failed(seeded):
+    """Replayed or late messages: 6 dead letters of DLQ_LATE's events, ingested 3 days later."""
+    expected = {"dlq_rows": 6, "events_rows": 94, "dlq_share": pytest.approx(0.06)}
+    assert check(seeded, "events_dlq", "dlq_share_fail", DLQ_LATE) == [{**expected, "fail_above": 0.05}]
+    assert check(seeded, "events_dlq", "dlq_share_warn", DLQ_LATE_FAILED) == []

@@ -44,7 +44,7 @@ from game_analytics.ingest.validate import MAX_AGE
 STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
 DLQ_COLUMNS = (
     "raw_value", "raw_value_encoding", "message_key", "reason_code", "reason_text",
-    "kafka_topic", "kafka_partition", "kafka_offset", "failed_at",
+    "kafka_topic", "kafka_partition", "kafka_offset", "failed_at", "event_date",
 )  # fmt: skip
 
 
