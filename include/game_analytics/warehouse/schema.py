@@ -1,6 +1,7 @@
 """Create the dataset and every table idempotently, on a fresh warehouse (local emulator or real BigQuery).
 
-Each table's DDL is ``sql/<table>/schema.sql`` (``CREATE TABLE IF NOT EXISTS``), so running this again is a no-op.
+Each table's DDL is ``sql/<table>/schema.sql`` (``CREATE TABLE IF NOT EXISTS``, then ``ALTER TABLE ... ADD COLUMN
+IF NOT EXISTS`` for a column added later, so existing tables catch up), so running this again is a no-op.
 """
 
 from __future__ import annotations
