@@ -73,6 +73,10 @@ class Settings:
         return timedelta(minutes=self.completeness_grace_minutes)
 
     @property
+    def raw_topic_retention(self) -> timedelta:
+        return timedelta(days=self.raw_topic_retention_days)
+
+    @property
     def train_on_vertex(self) -> bool:
         return bool(self.vertex_project)
 

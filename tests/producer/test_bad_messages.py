@@ -107,5 +107,5 @@ def test_every_reason_code_is_stable():
     assert {r.value for r in Reason} == set(
         "malformed_json truncated_avro unknown_schema_id not_an_object invalid_encoding oversize "
         "missing_field wrong_type unknown_event_type invalid_timestamp timestamp_too_far_ahead "
-        "timestamp_too_old invalid_level_id invalid_price".split()
+        "timestamp_too_old invalid_level_id invalid_price processing_error".split()
     )

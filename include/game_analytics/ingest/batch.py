@@ -192,7 +192,7 @@ def prepare_batch(
     ``GA_RAW_TOPIC_RETENTION_DAYS``). Raises only for infrastructure errors (:data:`INFRASTRUCTURE_ERRORS`).
     """
     if raw_topic_retention is None:
-        raw_topic_retention = timedelta(days=load_settings().raw_topic_retention_days)
+        raw_topic_retention = load_settings().raw_topic_retention
     try:
         rejections, avro = _prepare(con, messages, None, ingested_at, raw_topic_retention, schemas)
     except INFRASTRUCTURE_ERRORS:

@@ -232,7 +232,9 @@ def run_ingestion(
                     if len(messages):
                         at_end = tracker.end_snapshot()
                         crash_point("mid_batch")
-                        batch = prepare_batch(con, messages, datetime.now(UTC), workdir, schemas)
+                        batch = prepare_batch(
+                            con, messages, datetime.now(UTC), workdir, schemas, settings.raw_topic_retention
+                        )
                         clock.lap("prepare")
                         _acknowledge(written, consumer, tracker, report)
                         written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report.timings))

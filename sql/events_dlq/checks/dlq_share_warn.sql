@@ -1,6 +1,6 @@
 -- severity: warn
 -- description: share of the day's messages that were dead-lettered is above dlq_share_warn
-{% from 'events_dlq/_dlq_share.sql' import dlq_share with context -%}
+{% from '_macros/checks.sql' import dlq_share with context -%}
 -- Share = dead letters of D (by their event's day, else the day they failed) / (events of D + those dead letters).
 {% call dlq_share('warn_above', dlq_share_warn) -%}
 SELECT COUNT(*)
