@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import _thread
+import threading
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowTaskTerminated
 
-from game_analytics.daily.completeness import DayCompleteSensor, day_status, fetch_status, processed_day
+from game_analytics.daily.completeness import (
+    DayCompleteSensor,
+    day_status,
+    fetch_status,
+    is_cli_test_run,
+    processed_day,
+)
 
 D = date(2026, 11, 2)
 GRACE = timedelta(minutes=30)
 END_OF_D = datetime(2026, 11, 3, tzinfo=UTC)
+CLI_CONTEXT = {  # what `airflow dags test game_analytics_daily 2026-11-02` gives the task
+    "logical_date": datetime(2026, 11, 2, tzinfo=UTC),
+    "ds": D.isoformat(),
+    "dag_run": SimpleNamespace(triggering_user_name="dag_test", run_type="manual"),
+}
 
 
 def marks(*caught_up_at):
@@ -68,6 +82,44 @@ def test_timeout_message_names_the_day_and_what_is_missing(warehouse, settings, 
         sensor.execute({"logical_date": datetime(2026, 11, 2, tzinfo=UTC), "ds": D.isoformat()})
     message = str(err.value)
     assert "day 2026-11-02 still incomplete" in message and "not caught up past 2026-11-03T00:30" in message
+
+
+def test_a_cli_test_run_is_recognised_by_the_run_dag_test_creates():
+    """`dags test` runs are MANUAL runs with triggering user "dag_test"; the real CLI is run in test_sensor_cli.py."""
+    assert is_cli_test_run(CLI_CONTEXT)
+    assert not is_cli_test_run({"dag_run": SimpleNamespace(triggering_user_name="alice", run_type="manual")})
+    assert not is_cli_test_run({"dag_run": SimpleNamespace(triggering_user_name=None, run_type="scheduled")})
+
+
+def test_in_a_cli_test_run_the_timeout_is_short_and_says_what_to_do(warehouse, settings, monkeypatch):
+    monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
+    monkeypatch.setenv("GA_SENSOR_CLI_TIMEOUT_SECONDS", "0")
+    sensor = DayCompleteSensor(task_id="wait_for_events")
+    configured = (sensor.mode, sensor.timeout, sensor.poke_interval)
+    with pytest.raises(AirflowSensorTimeout) as err:
+        sensor.execute(CLI_CONTEXT)
+    message = str(err.value)
+    assert "day 2026-11-02 is not complete after 0 s (GA_SENSOR_CLI_TIMEOUT_SECONDS)" in message
+    assert "no events partition for 2026-11-02 yet" in message and "pick a day that has data" in message
+    assert f"{settings.bq_dataset}.events" in message
+    assert (sensor.mode, sensor.timeout, sensor.poke_interval) == configured, "CLI settings must not outlive the run"
+    sensor.on_kill()  # outside a CLI wait a SIGTERM changes nothing (a worker's supervisor handles it)
+
+
+def test_ctrl_c_in_a_cli_test_run_fails_the_sensor_instead_of_retrying(warehouse, settings, monkeypatch):
+    """A KeyboardInterrupt would be retried after retry_delay, with `dags test` waiting for the retry meanwhile."""
+    monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
+    monkeypatch.setenv("GA_SENSOR_CLI_TIMEOUT_SECONDS", "600")
+    sensor = DayCompleteSensor(task_id="wait_for_events")
+    ctrl_c = threading.Timer(1.0, _thread.interrupt_main)  # SIGINT's effect, in this (the main) thread
+    ctrl_c.start()
+    try:
+        with pytest.raises(AirflowTaskTerminated, match=r"stopped by Ctrl-C \(SIGINT\) while waiting for day 2026-11"):
+            sensor.execute(CLI_CONTEXT)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C left the sensor as a KeyboardInterrupt, which Airflow retries")
+    finally:
+        ctrl_c.cancel()
 
 
 def test_sensor_does_not_hold_a_worker_slot():

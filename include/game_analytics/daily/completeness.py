@@ -3,6 +3,12 @@
 The ingestion DAG writes one ``ingestion_watermarks`` row per partition of the raw topic after every run, with
 ``caught_up_at`` = the time at which it had read everything that partition held. D is complete when every
 partition has ``caught_up_at >= D+1 00:00 UTC + grace``: anything a client sent before then is in the warehouse.
+
+Scheduled runs and backfills wait in reschedule mode, for hours if need be. Under `airflow dags test` (and
+`tasks test`) the sensor runs inside the CLI process, where a 12-hour wait is a hang: there it pokes in place,
+gives up after ``sensor_cli_timeout_seconds`` saying what is missing and what to do, and a SIGTERM or Ctrl-C
+fails it at once, without retries (Airflow's in-process runner only calls ``on_kill`` on SIGTERM and carries on;
+a KeyboardInterrupt would be retried after ``retry_delay``), so the run ends failed instead of being left running.
 """
 
 from __future__ import annotations
@@ -11,9 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowTaskTerminated
 
 from game_analytics.config import Settings, load_settings
+
+# How often the sensor checks under `airflow dags test` (at most; GA_SENSOR_POKE_SECONDS if that is shorter).
+CLI_POKE_SECONDS = 10
+# The triggering user `DAG.test()` gives the run it creates (Airflow 3.3 passes no `triggered_by` to the task).
+_DAG_TEST_USER = "dag_test"
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,22 @@ def processed_day(context) -> date:
             "UI's trigger form; for several days use `airflow backfill create`."
         )
     return date.fromisoformat(context["ds"])
+
+
+def is_cli_test_run(context) -> bool:
+    """True under `airflow dags test` / `airflow tasks test` (or `dag.test()`): the task runs in the CLI process.
+
+    The run of `dags test` is a manual run whose ``triggered_by`` (TEST) stays in the metadata DB; the task sees its
+    triggering user, "dag_test" (also with ``--use-executor``). Both commands run tasks through Airflow's in-process
+    supervisor, whose comms the task runner holds while the task runs.
+    """
+    dag_run = context.get("dag_run")
+    if getattr(dag_run, "triggering_user_name", None) == _DAG_TEST_USER:
+        return True
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.supervisor import InProcessSupervisorComms
+
+    return isinstance(getattr(task_runner, "SUPERVISOR_COMMS", None), InProcessSupervisorComms)
 
 
 def day_status(day: date, partition_exists: bool, watermarks: list[dict], grace: timedelta) -> Completeness:
@@ -70,7 +97,7 @@ def fetch_status(client, settings: Settings, day: date) -> Completeness:
 
 
 class DayCompleteSensor(BaseSensorOperator):
-    """Waits for day D (``ds``) without holding a worker slot (reschedule mode)."""
+    """Waits for day D (``ds``) without holding a worker slot (reschedule mode); in a CLI test run, briefly."""
 
     def __init__(self, **kwargs):
         settings = load_settings()
@@ -79,6 +106,7 @@ class DayCompleteSensor(BaseSensorOperator):
         kwargs.setdefault("timeout", settings.sensor_timeout_hours * 3600)
         super().__init__(**kwargs)
         self._last_reason = "not checked yet"
+        self._waiting_in_cli_for: date | None = None
 
     def poke(self, context) -> bool:
         from game_analytics.warehouse.client import airflow_bigquery_client
@@ -91,10 +119,46 @@ class DayCompleteSensor(BaseSensorOperator):
         return status.complete
 
     def execute(self, context):
+        day = processed_day(context)
+        if is_cli_test_run(context):
+            return self._execute_in_cli(context, day)
         try:
             return super().execute(context)
         except AirflowSensorTimeout as exc:
-            day = processed_day(context)
             raise AirflowSensorTimeout(
                 f"day {day} still incomplete after {self.timeout:.0f} s (GA_SENSOR_TIMEOUT_HOURS): {self._last_reason}"
             ) from exc
+
+    def _execute_in_cli(self, context, day: date):
+        """Poke in place (reschedule would loop in the CLI process) for at most GA_SENSOR_CLI_TIMEOUT_SECONDS."""
+        settings = load_settings()
+        saved = self.mode, self.timeout, self.poke_interval
+        self.mode, self.timeout = "poke", float(settings.sensor_cli_timeout_seconds)
+        self.poke_interval = min(self.poke_interval, CLI_POKE_SECONDS)
+        self.log.info(
+            "CLI test run: waiting at most %.0f s for day %s (GA_SENSOR_CLI_TIMEOUT_SECONDS)", self.timeout, day
+        )
+        self._waiting_in_cli_for = day
+        try:
+            return super().execute(context)
+        except AirflowSensorTimeout as exc:
+            raise AirflowSensorTimeout(
+                f"day {day} is not complete after {self.timeout:.0f} s (GA_SENSOR_CLI_TIMEOUT_SECONDS): "
+                f"{self._last_reason}. Load that day's events and run game_events_ingest, or pick a day that has "
+                f"data: SELECT DISTINCT event_date FROM {settings.table('events')}"
+            ) from exc
+        except KeyboardInterrupt as exc:  # Ctrl-C: fail, not retry (the CLI would then wait out retry_delay)
+            raise AirflowTaskTerminated(self._stopped_message(day, "Ctrl-C (SIGINT)")) from exc
+        finally:
+            self._waiting_in_cli_for = None
+            self.mode, self.timeout, self.poke_interval = saved
+
+    def on_kill(self) -> None:
+        """SIGTERM in a CLI test run: fail now (raised into the waiting sensor), so the run ends failed."""
+        day, self._waiting_in_cli_for = self._waiting_in_cli_for, None
+        if day is not None:
+            raise AirflowTaskTerminated(self._stopped_message(day, "SIGTERM"))
+        super().on_kill()
+
+    def _stopped_message(self, day: date, by: str) -> str:
+        return f"wait_for_events stopped by {by} while waiting for day {day} (last check: {self._last_reason})"
