@@ -222,6 +222,14 @@ def test_no_literal_secrets(services):
                 assert str(value).startswith("${") and str(value).endswith("}"), f"{name}: {key} is a literal"
 
 
+def test_published_ports_are_on_loopback_unless_a_setting_says_otherwise(services):
+    published = [port for svc in services.values() for port in svc.get("ports", [])]
+    assert published, "no published ports found"
+    assert all(resolve(port).startswith("127.0.0.1:") for port in published), published
+    opened = [resolve(port, {"GA_BIND_HOST": "0.0.0.0"}) for port in published]
+    assert all(port.startswith("0.0.0.0:") for port in opened), opened
+
+
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed (no Docker)")
 def test_docker_compose_config_accepts_the_file(tmp_path):
     """Only AIRFLOW_JWT_SECRET is required; an empty env file keeps a developer's .env out of the test.
