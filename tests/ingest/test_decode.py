@@ -10,12 +10,18 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
+from game_analytics.events.avro import encode_confluent_avro
+from game_analytics.events.contract import MAX_MESSAGE_BYTES, EventType
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import int64_array, timestamp_ms_array, utf8_array
-from game_analytics.ingest.decode import MAX_MESSAGE_BYTES, decode_values
-from game_analytics.producer.avro import encode_confluent_avro
+from game_analytics.ingest.decode import decode_values
 
-EVENT = {"event_id": "e1", "user_id": "u", "event_type": 3001, "timestamp": "2026-11-02T10:00:00Z"}
+EVENT = {
+    "event_id": "e1",
+    "user_id": "u",
+    "event_type": int(EventType.SESSION_START),
+    "timestamp": "2026-11-02T10:00:00Z",
+}
 
 
 def test_each_kind_of_value_is_kept_or_rejected_with_its_reason():

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
 from game_analytics.ingest import run_ingestion
 from game_analytics.ingest.loader import lit
-from game_analytics.ingest.validate import MAX_AGE
 from game_analytics.warehouse.client import query_rows
 
 pytestmark = pytest.mark.stack

@@ -15,16 +15,19 @@ import fastavro
 import pytest
 
 import game_analytics.ingest.validate as validate
+from game_analytics.events.avro import confluent_header
+from game_analytics.events.contract import EventType
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.batch import Messages, prepare_batch
-from game_analytics.producer.avro import confluent_header
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
+LEVEL_START, LEVEL_COMPLETE = EventType.LEVEL_START, EventType.LEVEL_COMPLETE
+PURCHASE, SESSION_START = EventType.PURCHASE, EventType.SESSION_START
 GOOD = b'{"event_id": "good", "user_id": "u", "event_type": 3001, "timestamp": "2026-11-02T10:00:00Z"}'
 
 
-def _json(event_type: int, parameters: str | None) -> bytes:
+def _json(event_type: EventType, parameters: str | None) -> bytes:
     params = "" if parameters is None else f', "parameters": {parameters}'
     return (
         f'{{"event_id": "bad", "user_id": "u", "event_type": {event_type}, '
@@ -33,7 +36,7 @@ def _json(event_type: int, parameters: str | None) -> bytes:
 
 
 def _avro(parameters_json: str) -> bytes:
-    record = {"event_id": "bad", "user_id": "u", "event_type": 1001, "timestamp": "2026-11-02T10:00:00Z",
+    record = {"event_id": "bad", "user_id": "u", "event_type": int(LEVEL_START), "timestamp": "2026-11-02T10:00:00Z",
               "parameters_json": parameters_json}  # fmt: skip
     body = io.BytesIO()
     fastavro.schemaless_writer(body, SCHEMAS[GAME_EVENT_V1], record)
@@ -48,23 +51,35 @@ def _prepare(tmp_path, values: list[bytes]):
 
 
 POISON = {
-    "level event without level_id": (_json(1001, "{}"), Reason.INVALID_LEVEL_ID, "level_id missing"),
-    "level event without parameters": (_json(1002, None), Reason.INVALID_LEVEL_ID, "level_id missing"),
-    "purchase without price_usd": (_json(2001, '{"product_id": "gems"}'), Reason.INVALID_PRICE, "price_usd missing"),
-    "purchase without parameters": (_json(2001, None), Reason.INVALID_PRICE, "price_usd missing"),
+    "level event without level_id": (_json(LEVEL_START, "{}"), Reason.INVALID_LEVEL_ID, "level_id missing"),
+    "level event without parameters": (_json(LEVEL_COMPLETE, None), Reason.INVALID_LEVEL_ID, "level_id missing"),
+    "purchase without price_usd": (
+        _json(PURCHASE, '{"product_id": "gems"}'),
+        Reason.INVALID_PRICE,
+        "price_usd missing",
+    ),
+    "purchase without parameters": (_json(PURCHASE, None), Reason.INVALID_PRICE, "price_usd missing"),
     "Avro parameters_json nested 5000 deep": (_avro("[" * 5000 + "]" * 5000), Reason.PROCESSING_ERROR, "Recursion"),
     "Avro parameters_json with a lone surrogate": (_avro('{"x": "\\ud800"}'), Reason.MALFORMED_JSON, "surrogate"),
     # Not JSON, though DuckDB's reader (and Python's, for NaN) accepts it.
-    "NaN": (_json(1001, '{"level_id": 1, "x": NaN}'), Reason.MALFORMED_JSON, "NaN"),
-    "-Infinity": (_json(3001, '{"x": [1, -Infinity]}'), Reason.MALFORMED_JSON, "-Infinity"),
-    "lower-case inf": (_json(3001, '{"x":inf}'), Reason.MALFORMED_JSON, "inf"),
-    "trailing comma": (_json(1001, '{"level_id": 7,}'), Reason.MALFORMED_JSON, "trailing comma"),
-    "trailing comma in an array": (_json(1001, '{"level_id": 7, "b": ["x" , ]}'), Reason.MALFORMED_JSON, "comma"),
+    "NaN": (_json(LEVEL_START, '{"level_id": 1, "x": NaN}'), Reason.MALFORMED_JSON, "NaN"),
+    "-Infinity": (_json(SESSION_START, '{"x": [1, -Infinity]}'), Reason.MALFORMED_JSON, "-Infinity"),
+    "lower-case inf": (_json(SESSION_START, '{"x":inf}'), Reason.MALFORMED_JSON, "inf"),
+    "trailing comma": (_json(LEVEL_START, '{"level_id": 7,}'), Reason.MALFORMED_JSON, "trailing comma"),
+    "trailing comma in an array": (
+        _json(LEVEL_START, '{"level_id": 7, "b": ["x" , ]}'),
+        Reason.MALFORMED_JSON,
+        "comma",
+    ),
     "Avro parameters_json with NaN": (_avro('{"level_id": NaN}'), Reason.MALFORMED_JSON, "NaN"),
     "Avro parameters_json with a trailing comma": (_avro('{"level_id": 1,}'), Reason.MALFORMED_JSON, "not valid"),
     # Numbers no column can hold.
-    "price_usd 1e400": (_json(2001, '{"price_usd": 1e400}'), Reason.INVALID_PRICE, "1e400"),
-    "level_id 2^63": (_json(1001, '{"level_id": 9223372036854775808}'), Reason.INVALID_LEVEL_ID, "9223372036854775808"),
+    "price_usd 1e400": (_json(PURCHASE, '{"price_usd": 1e400}'), Reason.INVALID_PRICE, "1e400"),
+    "level_id 2^63": (
+        _json(LEVEL_START, '{"level_id": 9223372036854775808}'),
+        Reason.INVALID_LEVEL_ID,
+        "9223372036854775808",
+    ),
 }
 
 
@@ -78,7 +93,9 @@ def test_a_poison_message_is_dead_lettered_and_the_batch_goes_on(tmp_path, name)
 
 
 def test_strings_that_look_like_nan_or_trailing_commas_are_fine(tmp_path):
-    value = _json(1001, '{"level_id": 3, "note": "NaN, Infinity, [1,] {\\"a\\": 1,}", "n": null, "in": [ "inf" ]}')
+    value = _json(
+        LEVEL_START, '{"level_id": 3, "note": "NaN, Infinity, [1,] {\\"a\\": 1,}", "n": null, "in": [ "inf" ]}'
+    )
     result, con = _prepare(tmp_path, [value])
     assert result.dead_letters == [] and result.rows == 1
 
@@ -95,7 +112,7 @@ def test_a_message_the_code_fails_on_is_isolated_and_dead_lettered(tmp_path, mon
     monkeypatch.setattr(validate, "lookup_device", lookup_device)
     crash = GOOD.replace(b'"good"', b'"crash"').replace(b"}", b', "device_model": "Crash-9000"}')
     values = [GOOD.replace(b'"good"', b'"g%d"' % i) for i in range(7)]
-    values[2:2] = [crash, _json(1001, "{}")]
+    values[2:2] = [crash, _json(LEVEL_START, "{}")]
     values.append(crash.replace(b'"crash"', b'"crash-2"'))
     values.append(GOOD.replace(b'"good"', b'"g0"'))  # a duplicate, across the halves
     result, con = _prepare(tmp_path, values)
@@ -131,7 +148,7 @@ def test_infrastructure_errors_still_fail_the_batch(tmp_path, monkeypatch):
 def test_a_dead_letter_is_dated_by_its_event_when_the_timestamp_reads(tmp_path):
     too_old = GOOD.replace(b'"good"', b'"old"').replace(b"2026-11-02T10:00:00Z", b"2026-09-01T23:30:00-02:00")
     no_ts = GOOD.replace(b'"good"', b'"no-ts"').replace(b"2026-11-02T10:00:00Z", b"yesterday")
-    values = [_json(1001, "{}"), too_old, no_ts, b"{", _avro('{"level_id": -1}')]
+    values = [_json(LEVEL_START, "{}"), too_old, no_ts, b"{", _avro('{"level_id": -1}')]
     result, _ = _prepare(tmp_path, values)
     assert [d.event_date for d in result.dead_letters] == [date(2026, 11, 2), date(2026, 9, 2), None, None,
                                                            date(2026, 11, 2)]  # fmt: skip

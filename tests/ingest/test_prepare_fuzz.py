@@ -20,14 +20,21 @@ import fastavro
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from game_analytics.events.avro import confluent_header
+from game_analytics.events.contract import (
+    EVENT_TYPES,
+    LEVEL_TYPES,
+    OPTIONAL_STRINGS,
+    PURCHASE_TYPES,
+    REQUIRED_FIELDS,
+    sql_codes,
+)
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.batch import Messages, prepare_batch
-from game_analytics.producer.avro import confluent_header
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
-FIELDS = ("event_id", "user_id", "session_id", "event_type", "event_name", "timestamp", "parameters", "platform",
-          "app_version", "country", "device_model", "ip_address")  # fmt: skip
+FIELDS = (*REQUIRED_FIELDS, "parameters", *OPTIONAL_STRINGS)
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -50,7 +57,7 @@ deep = st.integers(min_value=1, max_value=5000).map(lambda n: "[" * n + "]" * n)
 timestamps = st.integers(min_value=-40 * 24 * 60, max_value=2 * 60).map(
     lambda minutes: (NOW + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 )
-event_types = st.sampled_from([1001, 1002, 1003, 2001, 3001, 3002])
+event_types = st.sampled_from([int(code) for code in EVENT_TYPES])
 level_params = st.fixed_dictionaries(
     {}, optional={"level_id": json_values | st.integers(min_value=2**62, max_value=2**64), "price_usd": json_values}
 )
@@ -100,8 +107,7 @@ def avro_records(draw) -> bytes:
             | json_values.map(lambda v: json.dumps(v, allow_nan=True))  # "\ud800" escapes, NaN, Infinity
             | level_params.map(lambda p: json.dumps(p, allow_nan=True) + ",")
         ),
-        **{name: draw(optional) for name in ("session_id", "event_name", "platform", "app_version", "country")},
-        **{name: draw(optional) for name in ("device_model", "ip_address")},
+        **{name: draw(optional) for name in OPTIONAL_STRINGS},
     }
     body = io.BytesIO()
     fastavro.schemaless_writer(body, SCHEMAS[GAME_EVENT_V1], record)
@@ -151,9 +157,11 @@ def test_any_batch_is_prepared_and_every_message_accounted_for(tmp_path_factory,
         stored = _strict(parameters)
         assert isinstance(stored, dict), parameters
     for (level_id,) in con.sql(
-        "SELECT json_extract(parameters, '$.level_id') FROM good WHERE event_type IN (1001, 1002, 1003)"
+        f"SELECT json_extract(parameters, '$.level_id') FROM good WHERE event_type IN {sql_codes(LEVEL_TYPES)}"
     ).fetchall():
         assert 0 <= int(level_id) < 2**63
-    prices = con.sql("SELECT json_extract(parameters, '$.price_usd') FROM good WHERE event_type = 2001").fetchall()
+    prices = con.sql(
+        f"SELECT json_extract(parameters, '$.price_usd') FROM good WHERE event_type IN {sql_codes(PURCHASE_TYPES)}"
+    ).fetchall()
     for (price,) in prices:
         assert math.isfinite(float(price)) and float(price) >= 0

@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
+from game_analytics.events.contract import EventType
 from game_analytics.events.enrich import EVENT_COLUMNS, enrich
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.batch import Messages, prepare_batch
 from game_analytics.producer import BAD_KINDS, generate_events, make_messages
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
+LEVEL_START, PURCHASE = EventType.LEVEL_START, EventType.PURCHASE
 
 
 @pytest.fixture(scope="module")
@@ -86,23 +88,23 @@ def _verdicts(tmp_path, values: list[bytes], ingested_at: datetime, stamps: list
 def test_numbers_are_checked_as_json_numbers_of_the_right_kind(tmp_path):
     """A cast alone would take the JSON string "4.99" or true as a price, and a 20-digit level_id as an integer."""
     cases = [
-        (2001, '{"price_usd": 4.99}', None),
-        (2001, '{"price_usd": 0}', None),
-        (2001, '{"price_usd": 1.5e2}', None),
-        (2001, '{"price_usd": "4.99"}', Reason.INVALID_PRICE),
-        (2001, '{"price_usd": true}', Reason.INVALID_PRICE),
-        (2001, '{"price_usd": false}', Reason.INVALID_PRICE),
-        (2001, '{"price_usd": -1}', Reason.INVALID_PRICE),
-        (1001, '{"level_id": 7}', None),
-        (1001, '{"level_id": 7.5}', Reason.INVALID_LEVEL_ID),
-        (1001, '{"level_id": "7"}', Reason.INVALID_LEVEL_ID),
-        (1001, '{"level_id": 99999999999999999999}', Reason.INVALID_LEVEL_ID),
-        (1001, '{"level_id": 9223372036854775807}', None),  # the largest INT64
-        (1001, '{"level_id": 9223372036854775808}', Reason.INVALID_LEVEL_ID),  # 2^63: no INT64 holds it
-        (1001, '{"level_id": 18446744073709551615}', Reason.INVALID_LEVEL_ID),  # 2^64 - 1
-        (2001, '{"price_usd": 1e400}', Reason.INVALID_PRICE),  # infinite as a DOUBLE
-        (2001, '{"price_usd": -1e400}', Reason.INVALID_PRICE),
-        (2001, '{"price_usd": 1e308}', None),
+        (PURCHASE, '{"price_usd": 4.99}', None),
+        (PURCHASE, '{"price_usd": 0}', None),
+        (PURCHASE, '{"price_usd": 1.5e2}', None),
+        (PURCHASE, '{"price_usd": "4.99"}', Reason.INVALID_PRICE),
+        (PURCHASE, '{"price_usd": true}', Reason.INVALID_PRICE),
+        (PURCHASE, '{"price_usd": false}', Reason.INVALID_PRICE),
+        (PURCHASE, '{"price_usd": -1}', Reason.INVALID_PRICE),
+        (LEVEL_START, '{"level_id": 7}', None),
+        (LEVEL_START, '{"level_id": 7.5}', Reason.INVALID_LEVEL_ID),
+        (LEVEL_START, '{"level_id": "7"}', Reason.INVALID_LEVEL_ID),
+        (LEVEL_START, '{"level_id": 99999999999999999999}', Reason.INVALID_LEVEL_ID),
+        (LEVEL_START, '{"level_id": 9223372036854775807}', None),  # the largest INT64
+        (LEVEL_START, '{"level_id": 9223372036854775808}', Reason.INVALID_LEVEL_ID),  # 2^63: no INT64 holds it
+        (LEVEL_START, '{"level_id": 18446744073709551615}', Reason.INVALID_LEVEL_ID),  # 2^64 - 1
+        (PURCHASE, '{"price_usd": 1e400}', Reason.INVALID_PRICE),  # infinite as a DOUBLE
+        (PURCHASE, '{"price_usd": -1e400}', Reason.INVALID_PRICE),
+        (PURCHASE, '{"price_usd": 1e308}', None),
         ("99999999999999999999", "{}", Reason.WRONG_TYPE),
         ("3001.0", "{}", Reason.WRONG_TYPE),
         ('"3001"', "{}", Reason.WRONG_TYPE),

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from game_analytics.events.reasons import Reason
-from game_analytics.producer import BAD_KINDS, bad_message, generate_events, make_messages
-from game_analytics.producer.avro import (
+from game_analytics.events.avro import (
     AvroDecodeError,
     TruncatedAvroError,
     UnknownSchemaIdError,
     decode_confluent_avro,
     encode_confluent_avro,
 )
+from game_analytics.events.contract import MAX_MESSAGE_BYTES
+from game_analytics.events.reasons import Reason
+from game_analytics.producer import BAD_KINDS, bad_message, generate_events, make_messages
 from game_analytics.schemas import SCHEMAS
 
 from ._contract import violations
@@ -62,8 +63,8 @@ def test_valid_messages_break_no_rule(events):
 
 def test_framing_kinds_are_bad_in_the_intended_way(events):
     event = events[0]
-    assert len(bad_message(event, Reason.OVERSIZE, now=NOW, fmt="avro")) > 65536
-    assert len(bad_message(event, Reason.OVERSIZE, now=NOW, fmt="json")) > 65536
+    assert len(bad_message(event, Reason.OVERSIZE, now=NOW, fmt="avro")) > MAX_MESSAGE_BYTES
+    assert len(bad_message(event, Reason.OVERSIZE, now=NOW, fmt="json")) > MAX_MESSAGE_BYTES
     malformed = bad_message(event, Reason.MALFORMED_JSON)
     assert malformed.startswith(b"{")
     with pytest.raises(json.JSONDecodeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from game_analytics.events.contract import EventType
 from game_analytics.events.enrich import EVENT_COLUMNS, enrich, row_to_json
 from game_analytics.reference import countries, devices, lookup_device, region_for
 
@@ -12,7 +13,7 @@ INGESTED = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
 EVENT = {
     "event_id": "e-1",
     "user_id": "u-1",
-    "event_type": 1002,
+    "event_type": int(EventType.LEVEL_COMPLETE),
     "timestamp": "2026-11-01T23:30:00.250-02:00",  # already 2 November in UTC
     "parameters": {"level_id": 4, "boosters_used": [], "custom": {"nested": True}},
     "platform": " iOS",

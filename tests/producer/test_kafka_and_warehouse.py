@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from game_analytics.events.avro import decode_confluent_avro
 from game_analytics.events.enrich import EVENT_COLUMNS, enrich, load_rows
-from game_analytics.producer import decode_confluent_avro, generate_events, make_messages, produce
+from game_analytics.producer import generate_events, make_messages, produce
 from game_analytics.producer.__main__ import main as cli
 from game_analytics.producer.kafka import ProduceError, kafka_config_from_env
 from game_analytics.reference import lookup_device, region_for
-from game_analytics.warehouse.schema import TABLES
+from game_analytics.warehouse.schema import created_tables
 
 pytestmark = pytest.mark.stack
 
@@ -114,7 +115,7 @@ def test_load_rows_twice_stores_each_event_once_enriched(warehouse, settings):
         assert r["kafka_topic"] is None and r["ingested_at"] == ingested
     # No staging table is left behind.
     names = {t.table_id for t in warehouse.list_tables(f"{settings.bq_project}.{settings.bq_dataset}")}
-    assert names == set(TABLES)
+    assert names == {t.name for t in created_tables()}
 
 
 def test_table_columns_are_the_enrichment_columns(warehouse, settings):

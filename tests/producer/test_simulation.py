@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from game_analytics.events.contract import EventType
 from game_analytics.producer import APPROX_EVENTS_PER_PLAYER_DAY, generate_events
 from game_analytics.producer.__main__ import main as cli
 from game_analytics.producer.players import make_players
@@ -15,6 +16,7 @@ from game_analytics.producer.players import make_players
 from ._contract import event_violations, strict_type_problems
 
 SEED, START, DAYS, PLAYERS = 7, date(2026, 11, 1), 3, 300
+OUTCOMES = (EventType.LEVEL_COMPLETE, EventType.LEVEL_FAIL)  # how a level attempt ends
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,10 @@ def events():
 def many_events():
     """Enough player-days for the rarer shapes (purchases, free promos, hard levels)."""
     return list(generate_events(11, START, 3, 1000))
+
+
+def _pass_rate(outcomes: Counter) -> float:
+    return outcomes[EventType.LEVEL_COMPLETE] / sum(outcomes[code] for code in OUTCOMES)
 
 
 def _params(events, *codes):
@@ -65,7 +71,7 @@ def test_sessions_are_bracketed_and_durations_add_up(events):
     for e in events:
         by_session[e["session_id"]].append(e)
     for session in by_session.values():
-        assert [e["event_type"] for e in (session[0], session[-1])] == [3001, 3002]
+        assert [e["event_type"] for e in (session[0], session[-1])] == [EventType.SESSION_START, EventType.SESSION_END]
         start, end = (datetime.fromisoformat(e["timestamp"]) for e in (session[0], session[-1]))
         assert abs((end - start).total_seconds() - session[-1]["parameters"]["duration_sec"]) < 1
 
@@ -73,27 +79,29 @@ def test_sessions_are_bracketed_and_durations_add_up(events):
 def test_pass_rate_falls_with_level(many_events):
     outcomes = defaultdict(Counter)
     for e in many_events:
-        if e["event_type"] in (1002, 1003):
+        if e["event_type"] in OUTCOMES:
             band = min(e["parameters"]["level_id"] // 20, 3)  # 0-19, 20-39, 40-59, 60+
             outcomes[band][e["event_type"]] += 1
-    rates = [outcomes[b][1002] / (outcomes[b][1002] + outcomes[b][1003]) for b in range(4)]
+    rates = [_pass_rate(outcomes[b]) for b in range(4)]
     assert rates == sorted(rates, reverse=True) and rates[0] - rates[-1] > 0.2, rates
 
 
 def test_boosters_help_and_failed_levels_are_retried(events):
     outcomes = defaultdict(Counter)
-    for p, code in ((e["parameters"], e["event_type"]) for e in events if e["event_type"] in (1002, 1003)):
+    for p, code in ((e["parameters"], e["event_type"]) for e in events if e["event_type"] in OUTCOMES):
         if p["level_id"] < 40:
             outcomes[bool(p["boosters_used"])][code] += 1
-    with_b, without = (o[1002] / (o[1002] + o[1003]) for o in (outcomes[True], outcomes[False]))
+    with_b, without = (_pass_rate(o) for o in (outcomes[True], outcomes[False]))
     assert with_b > without
-    starts = Counter((e["user_id"], e["parameters"]["level_id"]) for e in events if e["event_type"] == 1001)
+    starts = Counter(
+        (e["user_id"], e["parameters"]["level_id"]) for e in events if e["event_type"] == EventType.LEVEL_START
+    )
     assert sum(n > 1 for n in starts.values()) > len(starts) / 10
 
 
 def test_a_minority_pays_and_free_promos_exist(many_events):
     users = {e["user_id"] for e in many_events}
-    purchases = [e for e in many_events if e["event_type"] == 2001]
+    purchases = [e for e in many_events if e["event_type"] == EventType.PURCHASE]
     payers = {e["user_id"] for e in purchases}
     assert 0 < len(payers) < 0.2 * len(users)
     prices = Counter(e["parameters"]["price_usd"] for e in purchases)

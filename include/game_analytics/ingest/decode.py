@@ -25,12 +25,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from game_analytics.events.avro import AvroDecodeError, decode_confluent_avro
+from game_analytics.events.contract import MAX_MESSAGE_BYTES
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import utf8_array
-from game_analytics.producer.avro import AvroDecodeError, decode_confluent_avro
 from game_analytics.schemas import SCHEMAS
 
-MAX_MESSAGE_BYTES = 64 * 1024  # the spec's limit on a message value
 _WHITESPACE = b" \t\r\n"
 _OPEN_BRACE = ord("{")
 MAX_ERROR_TEXT = 500  # characters of an exception's text kept in a processing_error's reason text

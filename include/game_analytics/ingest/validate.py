@@ -22,18 +22,25 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 
+from game_analytics.events.contract import (
+    EVENT_TYPES,
+    ID_FIELDS,
+    ID_LENGTH,
+    LEVEL_TYPES,
+    MAX_AGE_SQL,
+    MAX_AHEAD_SQL,
+    OPTIONAL_STRINGS,
+    PURCHASE_TYPES,
+    REQUIRED_FIELDS,
+    TIMESTAMP_PATTERN,
+    sql_codes,
+)
 from game_analytics.events.enrich import _lower, _upper  # the enrichment's own normalisation
 from game_analytics.ingest.decode import strictness_problem
 from game_analytics.reference import UNKNOWN, lookup_device, region_for
 
-EVENT_TYPES = (1001, 1002, 1003, 2001, 3001, 3002)
-LEVEL_TYPES = (1001, 1002, 1003)
-PURCHASE = 2001
-MAX_AHEAD = "1 HOUR"
-MAX_AGE = "30 DAY"
-TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
-REQUIRED = ("event_id", "user_id", "event_type", "timestamp")
-OPTIONAL_STRINGS = ("session_id", "event_name", "platform", "app_version", "country", "device_model", "ip_address")
+REQUIRED = tuple(REQUIRED_FIELDS)
+MAX_AGE = MAX_AGE_SQL  # ingest/loader.py imports it from here (to move to the contract's MAX_AGE_SQL)
 _FIELDS = REQUIRED + ("parameters",) + OPTIONAL_STRINGS
 # One parse per message: json_extract with a list of paths gives each field's JSON (SQL NULL when absent).
 _PATHS = "[" + ", ".join(f"'$.\"{f}\"'" for f in _FIELDS) + "]"
@@ -77,11 +84,12 @@ def _string(fragment: str) -> str:
 
 
 def _wrong(field: str) -> str:
-    if field == "event_type":
+    """True where the required ``field`` has another type than the contract's (or, for the ids, length)."""
+    if REQUIRED_FIELDS[field] is int:
         return f"NOT {_is_integer(_f(field))}"
-    if field == "timestamp":
-        return f"NOT {_is_string(_f(field))}"
-    return f"(NOT {_is_string(_f(field))} OR length({field}) NOT BETWEEN 1 AND 64)"
+    if field in ID_FIELDS:
+        return f"(NOT {_is_string(_f(field))} OR length({field}) NOT BETWEEN {ID_LENGTH[0]} AND {ID_LENGTH[1]})"
+    return f"NOT {_is_string(_f(field))}"
 
 
 def reference_time_sql(ingested_at: datetime, retention: timedelta) -> str:
@@ -143,12 +151,12 @@ WITH parsed AS (
         WHEN NOT ok THEN 'malformed_json'
         WHEN missing <> '' THEN 'missing_field'
         WHEN {wrong_any} OR left({params}, 1) NOT IN ('{{', 'n') THEN 'wrong_type'
-        WHEN event_type NOT IN {EVENT_TYPES} OR event_type IS NULL THEN 'unknown_event_type'
+        WHEN event_type NOT IN {sql_codes(EVENT_TYPES)} OR event_type IS NULL THEN 'unknown_event_type'
         WHEN ts IS NULL THEN 'invalid_timestamp'
-        WHEN ts > ref + INTERVAL {MAX_AHEAD} THEN 'timestamp_too_far_ahead'
-        WHEN ts < ref - INTERVAL {MAX_AGE} THEN 'timestamp_too_old'
-        WHEN event_type IN {LEVEL_TYPES} AND NOT {level_ok} THEN 'invalid_level_id'
-        WHEN event_type = {PURCHASE} AND NOT {price_ok} THEN 'invalid_price'
+        WHEN ts > ref + INTERVAL {MAX_AHEAD_SQL} THEN 'timestamp_too_far_ahead'
+        WHEN ts < ref - INTERVAL {MAX_AGE_SQL} THEN 'timestamp_too_old'
+        WHEN event_type IN {sql_codes(LEVEL_TYPES)} AND NOT {level_ok} THEN 'invalid_level_id'
+        WHEN event_type IN {sql_codes(PURCHASE_TYPES)} AND NOT {price_ok} THEN 'invalid_price'
     END AS reason
     FROM judged
 )
@@ -164,10 +172,10 @@ SELECT
             || coalesce(nullif(concat_ws(', ', {wrong_list}), ''), 'parameters')
         WHEN 'unknown_event_type' THEN 'unknown event_type ' || {_f("event_type")}
         WHEN 'invalid_timestamp' THEN 'timestamp ' || ts_text || ' is not ISO-8601 with an offset or Z'
-        WHEN 'timestamp_too_far_ahead' THEN 'timestamp ' || ts_text || ' is more than {MAX_AHEAD} after ingestion at '
-            || CAST(ref AS VARCHAR)
-        WHEN 'timestamp_too_old' THEN 'timestamp ' || ts_text || ' is more than {MAX_AGE} before ingestion at '
-            || CAST(ref AS VARCHAR)
+        WHEN 'timestamp_too_far_ahead' THEN 'timestamp ' || ts_text
+            || ' is more than {MAX_AHEAD_SQL} after ingestion at ' || CAST(ref AS VARCHAR)
+        WHEN 'timestamp_too_old' THEN 'timestamp ' || ts_text
+            || ' is more than {MAX_AGE_SQL} before ingestion at ' || CAST(ref AS VARCHAR)
         -- CAST: coalesce() with a JSON argument would parse 'missing' as JSON (and raise).
         WHEN 'invalid_level_id' THEN 'level_id ' || coalesce(CAST({level_id} AS VARCHAR), 'missing')
             || ' is not an integer in [0, {_INT64_MAX}]'

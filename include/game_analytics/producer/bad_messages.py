@@ -14,17 +14,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from game_analytics.events.avro import HEADER, confluent_header, encode_avro_body, encode_confluent_avro
+from game_analytics.events.contract import EVENT_TYPES, MAX_MESSAGE_BYTES, REQUIRED_FIELDS, EventType
 from game_analytics.events.reasons import Reason
-from game_analytics.producer.avro import (
-    HEADER,
-    confluent_header,
-    encode_avro_body,
-    encode_confluent_avro,
-)
 from game_analytics.schemas import SCHEMAS
-
-MAX_MESSAGE_BYTES = 64 * 1024
-REQUIRED_FIELDS = ("event_id", "user_id", "event_type", "timestamp")
 
 # The kinds the producer plants, each named by the reason code ingestion must give it.
 BAD_KINDS: tuple[Reason, ...] = (
@@ -44,6 +37,9 @@ BAD_KINDS: tuple[Reason, ...] = (
 JSON_ONLY = frozenset({Reason.MALFORMED_JSON, Reason.MISSING_FIELD, Reason.WRONG_TYPE})
 
 Format = Literal["json", "avro"]
+# Codes a buggy or future client might send: the unknown ones among them (so a new event type cannot make a planted
+# `unknown_event_type` message valid).
+_UNKNOWN_CODES = (0, 1004, 2002, 4001, 9999)
 
 
 def encode_json(event: Mapping[str, Any]) -> bytes:
@@ -69,12 +65,12 @@ def _broken_event(event: Mapping[str, Any], kind: Reason, rng: random.Random, no
     bad: dict[str, Any] = copy.deepcopy(dict(event))
     bad["event_id"] = _new_id(rng)
     if kind == Reason.MISSING_FIELD:
-        del bad[rng.choice(REQUIRED_FIELDS)]
+        del bad[rng.choice(tuple(REQUIRED_FIELDS))]
     elif kind == Reason.WRONG_TYPE:
         field = rng.choice(("event_type", "user_id", "event_id"))
         bad[field] = str(bad[field]) if field == "event_type" else rng.randrange(10**8, 10**9)
     elif kind == Reason.UNKNOWN_EVENT_TYPE:
-        bad["event_type"] = rng.choice((0, 1004, 2002, 4001, 9999))
+        bad["event_type"] = rng.choice([code for code in _UNKNOWN_CODES if code not in EVENT_TYPES])
     elif kind in (Reason.TIMESTAMP_TOO_FAR_AHEAD, Reason.TIMESTAMP_TOO_OLD):
         if now is None:
             raise ValueError(f"{kind} needs `now` (the ingestion time the timestamp is relative to)")
@@ -89,12 +85,13 @@ def _broken_event(event: Mapping[str, Any], kind: Reason, rng: random.Random, no
         trace = frames * (MAX_MESSAGE_BYTES // len(frames) + 2)
         bad["parameters"] = {**bad.get("parameters", {}), "debug_trace": trace}
     elif kind == Reason.INVALID_LEVEL_ID:
-        bad.update(event_type=1001, event_name="level_start", parameters={"level_id": -rng.randint(1, 50)})
+        level = EventType.LEVEL_START
+        bad.update(event_type=int(level), event_name=level.event_name, parameters={"level_id": -rng.randint(1, 50)})
     elif kind == Reason.INVALID_PRICE:
         price = -rng.choice((0.99, 4.99, 9.99))
         bad.update(
-            event_type=2001,
-            event_name="purchase",
+            event_type=int(EventType.PURCHASE),
+            event_name=EventType.PURCHASE.event_name,
             parameters={"product_id": "gems_small", "price_usd": price, "currency": "USD"},
         )
     return bad

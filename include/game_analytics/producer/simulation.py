@@ -18,20 +18,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from game_analytics.events.contract import EVENT_NAMES, EventType
 from game_analytics.producer.players import Player, make_players
 
 APPROX_EVENTS_PER_PLAYER_DAY = 6
 
-LEVEL_START, LEVEL_COMPLETE, LEVEL_FAIL = 1001, 1002, 1003
-PURCHASE, SESSION_START, SESSION_END = 2001, 3001, 3002
-EVENT_NAMES = {
-    LEVEL_START: "level_start",
-    LEVEL_COMPLETE: "level_complete",
-    LEVEL_FAIL: "level_fail",
-    PURCHASE: "purchase",
-    SESSION_START: "session_start",
-    SESSION_END: "session_end",
-}
 BOOSTERS = ("hammer", "shuffle", "extra_moves", "color_bomb", "rainbow_swap")
 # (price_usd, product_id, weight); the 0.0 tier is the free daily promo, still a purchase event.
 PRICE_TIERS = (
@@ -82,7 +73,7 @@ class _DayWriter:
         h = f"{(self.rng.getrandbits(128) & _UUID_MASK) | _UUID_V4:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    def emit(self, code: int, parameters: dict[str, Any] | None = None) -> None:
+    def emit(self, code: EventType, parameters: dict[str, Any] | None = None) -> None:
         """Append an event at second ``t`` (plus random milliseconds); absent optional fields are left out."""
         rng = self.rng
         millis = self.t * 1000 + rng.randrange(1000)
@@ -91,7 +82,7 @@ class _DayWriter:
         event: dict[str, Any] = {"event_id": self.uuid(), "user_id": self.player.user_id}
         if self.session_id:
             event["session_id"] = self.session_id
-        event["event_type"] = code
+        event["event_type"] = int(code)  # a plain int: events are JSON-ready data
         event["event_name"] = EVENT_NAMES[code]
         event["timestamp"] = f"{self.prefix}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{ms:03d}Z"
         if parameters is not None:  # session_start sends no parameters at all, as some clients do
@@ -103,7 +94,7 @@ class _DayWriter:
 
     def purchase(self) -> None:
         price, product, _ = self.rng.choices(PRICE_TIERS, weights=[w for *_, w in PRICE_TIERS])[0]
-        self.emit(PURCHASE, {"product_id": product, "price_usd": price, "currency": "USD"})
+        self.emit(EventType.PURCHASE, {"product_id": product, "price_usd": price, "currency": "USD"})
 
     def attempt(self, limit: int) -> bool:
         """One level attempt; False when the session ends (out of time, app closed, or gave up)."""
@@ -115,7 +106,7 @@ class _DayWriter:
         duration = int(rng.uniform(40, 150) * (1 + level / 60))
         if self.t + duration + 30 > limit:
             return False
-        self.emit(LEVEL_START, {"level_id": level})
+        self.emit(EventType.LEVEL_START, {"level_id": level})
         if rng.random() < 0.02:  # closed the app mid-level: a start without an outcome
             self.t += rng.randint(5, duration)
             return False
@@ -125,12 +116,12 @@ class _DayWriter:
         if rng.random() < pass_probability(level, player.skill, len(boosters)):
             moves = rng.randint(max(5, max_moves // 3), max_moves)
             score = 1000 + 120 * (max_moves - moves) + 10 * level + rng.randrange(400)
-            self.emit(LEVEL_COMPLETE, {**outcome, "moves_used": moves, "score": score})
+            self.emit(EventType.LEVEL_COMPLETE, {**outcome, "moves_used": moves, "score": score})
             if level == player.level:
                 player.level += 1
             keep_playing = True
         else:
-            self.emit(LEVEL_FAIL, {**outcome, "moves_used": max_moves})
+            self.emit(EventType.LEVEL_FAIL, {**outcome, "moves_used": max_moves})
             keep_playing = rng.random() < 0.75  # else gives up; the level is retried next session
         self.t += rng.randint(4, 25)
         return keep_playing
@@ -138,7 +129,7 @@ class _DayWriter:
     def session(self, start: int, limit: int) -> None:
         rng = self.rng
         self.session_id, self.t = self.uuid(), start
-        self.emit(SESSION_START)
+        self.emit(EventType.SESSION_START)
         self.t += rng.randint(3, 20)
         buy_chance = 0.06 if self.player.spender else 0.003
         for _ in range(rng.randint(2, 10)):
@@ -148,7 +139,7 @@ class _DayWriter:
             if not self.attempt(limit):
                 break
         self.t = min(self.t, limit)
-        self.emit(SESSION_END, {"duration_sec": self.t - start})
+        self.emit(EventType.SESSION_END, {"duration_sec": self.t - start})
         self.session_id = None
 
 
