@@ -37,6 +37,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 ## lock: re-resolve every pin (see README, "Refreshing the pins")
+# First the production lock (what the image installs), then the dev lock (+ local servers, test and lint tools),
+# which dev.in constrains to the production pins: this order keeps the two agreeing.
 lock:
 	$(UV) pip compile --python-version 3.11 --upgrade requirements/runtime.in -o requirements.txt
 	$(UV) pip compile --python-version 3.11 --upgrade requirements/dev.in -o requirements-dev.txt

@@ -121,10 +121,14 @@ def test_airflow_services_share_image_build_and_mounts(services):
     assert services["airflow-init"]["build"] == {"context": ".", "dockerfile": "docker/Dockerfile"}
     dockerfile = (REPO_ROOT / "docker" / "Dockerfile").read_text()
     assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile and "--no-deps" in dockerfile
+    # The installed package finds the SQL through GA_SQL_DIR: the image points it at where compose mounts sql/.
+    sql_dir = re.search(r"^ENV GA_SQL_DIR=(\S+)$", dockerfile, re.M)
+    assert sql_dir, "docker/Dockerfile does not set GA_SQL_DIR"
     for name in AIRFLOW:
         mounts = {resolve(v).split(":")[1]: resolve(v).split(":")[0] for v in services[name]["volumes"]}
         for folder in ("dags", "plugins", "sql", "include"):
             assert mounts.get(f"/opt/airflow/{folder}") == f"./{folder}", (name, folder)
+        assert mounts.get(sql_dir.group(1)) == "./sql", name
         assert services[name]["environment"]["PYTHONPATH"] == "/opt/airflow/include"
 
 
