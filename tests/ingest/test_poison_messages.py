@@ -8,6 +8,7 @@ lone surrogate escape made decoding raise. And whatever else the code may one da
 from __future__ import annotations
 
 import io
+import socket
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -19,6 +20,7 @@ from game_analytics.events.avro import confluent_header
 from game_analytics.events.contract import EventType
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.batch import Messages, prepare_batch
+from game_analytics.ingest.schema_registry import RegistrySchemas, SchemaRegistryUnavailable
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
@@ -143,6 +145,17 @@ def test_infrastructure_errors_still_fail_the_batch(tmp_path, monkeypatch):
     monkeypatch.setattr(validate, "lookup_device", lookup_device)
     with pytest.raises(MemoryError):
         _prepare(tmp_path, [GOOD])
+
+
+def test_an_unreachable_schema_registry_fails_the_batch_instead_of_dead_lettering_it(tmp_path):
+    """The registry is infrastructure: its failure must not turn every Avro message into a processing_error."""
+    with socket.socket() as closed:  # a port nothing listens on once the socket is closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    batch = Messages("t", [GOOD, _avro('{"level_id": 1}')], [b"u"] * 2, [0, 0], [0, 1])
+    con = duckdb.connect()
+    with pytest.raises(SchemaRegistryUnavailable, match="unreachable"):
+        prepare_batch(con, batch, NOW, str(tmp_path), schemas=RegistrySchemas(f"http://127.0.0.1:{port}", timeout=2))
 
 
 def test_a_dead_letter_is_dated_by_its_event_when_the_timestamp_reads(tmp_path):

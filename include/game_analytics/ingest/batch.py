@@ -25,6 +25,7 @@ from game_analytics.config import load_settings
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import int64_array, timestamp_ms_array
 from game_analytics.ingest.decode import Rejection, decode_values, error_text, text_or_base64
+from game_analytics.ingest.schema_registry import SchemaRegistryUnavailable
 from game_analytics.ingest.validate import check_batch, enrich_batch
 from game_analytics.schemas import SCHEMAS
 
@@ -32,6 +33,7 @@ from game_analytics.schemas import SCHEMAS
 INFRASTRUCTURE_ERRORS = (
     MemoryError,
     OSError,
+    SchemaRegistryUnavailable,
     duckdb.IOException,
     duckdb.OutOfMemoryException,
     duckdb.InterruptException,

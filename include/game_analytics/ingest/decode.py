@@ -9,8 +9,11 @@ The column is built from one joined buffer (see ``columns.py``), never from a li
 
 Whatever an Avro value holds, decoding it ends in JSON bytes or a rejection, never in an exception: a value the
 decoder cannot handle (``parameters_json`` nested deeper than Python's recursion limit, a bug) is a
-``processing_error`` dead letter. DuckDB's JSON reader is lenient (NaN, Infinity, trailing commas);
-:func:`strictness_problem` is the exact check the validator runs on the few messages its prefilter flags.
+``processing_error`` dead letter. A Schema Registry that does not answer is no fault of the value: that raises
+:class:`~game_analytics.ingest.schema_registry.SchemaRegistryUnavailable` and fails the run.
+
+DuckDB's JSON reader is lenient (NaN, Infinity, trailing commas); :func:`strictness_problem` is the exact check
+the validator runs on the few messages its prefilter flags.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from game_analytics.events.avro import AvroDecodeError, decode_confluent_avro
 from game_analytics.events.contract import MAX_MESSAGE_BYTES
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import utf8_array
+from game_analytics.ingest.schema_registry import SchemaRegistryUnavailable
 from game_analytics.schemas import SCHEMAS
 
 _WHITESPACE = b" \t\r\n"
@@ -95,6 +99,8 @@ def _avro_to_json(index: int, value: bytes, schemas: Mapping[int, Any]) -> bytes
         return Rejection(index, exc.reason, str(exc))
     except UnicodeEncodeError as exc:  # a lone surrogate, from a "\ud800" escape in parameters_json
         return Rejection(index, Reason.MALFORMED_JSON, f"not valid JSON text (lone surrogate): {error_text(exc)}")
+    except SchemaRegistryUnavailable:
+        raise  # infrastructure, not the message: the run fails and the batch is read again
     except Exception as exc:  # noqa: BLE001 - RecursionError (deep parameters_json) or a bug: never stop the batch
         return Rejection(index, Reason.PROCESSING_ERROR, f"decoding the Avro record failed: {error_text(exc)}")
 
