@@ -58,6 +58,9 @@ class Settings:
     # implements a transaction by copying every table it touches (all of `events`, per batch), and the statements
     # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
     ingest_use_transaction: bool = True
+    # The folder of the SQL templates (the repository's sql/). Empty: the sql/ of the checkout the package runs from
+    # (warehouse/sql_templates.py); an image that installs the package sets it to where it copied the folder.
+    sql_dir: str = ""
 
     @property
     def dataset_ref(self) -> str:

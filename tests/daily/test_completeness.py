@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import dataclasses
 import threading
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -133,3 +134,29 @@ def test_a_run_without_logical_date_fails_first_and_says_how_to_trigger():
         processed_day({"logical_date": None})
     with pytest.raises(AirflowFailException):
         processed_day({})
+
+
+def test_a_topic_with_a_quote_and_a_backslash(warehouse, settings):
+    """The watermark MERGE and the sensor's read quote the topic (Kafka itself only allows [a-zA-Z0-9._-] in a
+    topic name, but the setting is free text); a topic that merely starts like it is another topic."""
+    from game_analytics.warehouse.watermarks import Watermark, record_watermarks
+
+    topic = "raw-o'brien\\x"
+    odd = dataclasses.replace(settings, raw_topic=topic)
+    warehouse.query(
+        f"INSERT INTO {settings.table('events')} (event_id, user_id, event_type, `timestamp`, event_date) "
+        f"VALUES ('e1', 'u1', 3001, TIMESTAMP '{D} 12:00:00+00', DATE '{D}')"
+    ).result()
+    caught_up = END_OF_D + timedelta(hours=1)
+    record_watermarks(warehouse, odd, [Watermark(topic, p, caught_up, END_OF_D, 10 + p) for p in range(2)])
+    record_watermarks(warehouse, odd, [Watermark("raw-o", 0, END_OF_D, None, None)])  # behind, but not this topic
+    assert fetch_status(warehouse, odd, D).complete, fetch_status(warehouse, odd, D).reason
+
+    # Again, later: the rows of the quoted topic are matched (updated), not inserted twice; its name is kept as is.
+    record_watermarks(warehouse, odd, [Watermark(topic, 0, caught_up + timedelta(hours=1), None, 12)])
+    rows = warehouse.query(
+        f"SELECT topic, `partition`, committed_offset FROM {settings.table('ingestion_watermarks')}"
+    ).result()
+    assert sorted((r["topic"], r["partition"], r["committed_offset"]) for r in rows) == [
+        ("raw-o", 0, None), (topic, 0, 12), (topic, 1, 11)
+    ]  # fmt: skip

@@ -117,6 +117,31 @@ def test_offsets_in_the_warehouse_win_over_the_group(ingest_settings, warehouse,
     assert second.consumed == 0
 
 
+def test_consumer_group_names_with_a_quote_and_a_backslash(ingest_settings, warehouse, kafka_config):
+    """Kafka allows any consumer-group name (a topic name only [a-zA-Z0-9._-]; tests/daily/test_completeness.py
+    covers a quoted topic setting): the offsets MERGE and the read that resumes a run must quote it."""
+    from game_analytics.warehouse.sql_templates import sql_string
+
+    settings = ingest_settings
+    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=9, players=15, bad_rate=0.05)
+    group = "ingest-o'brien\\x"
+    first = run_ingestion(settings, kafka_config, group_id=group, **BOUNDS)
+    assert (first.consumed, first.loaded + first.dead_lettered) == (len(messages), len(messages))
+    offsets = query_rows(warehouse, f"SELECT consumer_group, next_offset FROM {settings.table('ingestion_offsets')}")
+    assert {r["consumer_group"] for r in offsets} == {group}
+    assert sum(r["next_offset"] for r in offsets) == len(messages)
+
+    # Another quoted name whose Kafka offsets are empty: only the warehouse's offsets, read by that name, stop it
+    # from reading the topic again.
+    other = "ingest-\\'o\"brien"
+    warehouse.query(
+        f"UPDATE {settings.table('ingestion_offsets')} SET consumer_group = {sql_string(other)} "
+        f"WHERE consumer_group = {sql_string(group)}"
+    ).result()
+    again = run_ingestion(settings, kafka_config, group_id=other, **BOUNDS)
+    assert (again.consumer_group, again.consumed, again.stopped_because) == (other, 0, "caught_up")
+
+
 def test_transaction_wraps_the_statements_only_when_configured():
     from game_analytics.config import Settings
     from game_analytics.ingest.batch import PreparedBatch

@@ -20,6 +20,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowTaskTerminated
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.warehouse.sql_templates import render_sql
 
 # How often the sensor checks under `airflow dags test` (at most; GA_SENSOR_POKE_SECONDS if that is shorter).
 CLI_POKE_SECONDS = 10
@@ -84,15 +85,9 @@ def day_status(day: date, partition_exists: bool, watermarks: list[dict], grace:
 
 
 def fetch_status(client, settings: Settings, day: date) -> Completeness:
-    """Two cheap metadata reads: the partition list and the watermark rows of the raw topic."""
-    partitions = client.query(
-        f"SELECT partition_id FROM `{settings.bq_project}.{settings.bq_dataset}.INFORMATION_SCHEMA.PARTITIONS` "
-        f"WHERE table_name = 'events' AND partition_id = '{day:%Y%m%d}' AND total_rows > 0"
-    ).result()
-    watermarks = client.query(
-        f"SELECT `partition`, caught_up_at FROM {settings.table('ingestion_watermarks')} "
-        f"WHERE topic = '{settings.raw_topic}'"
-    ).result()
+    """Two cheap metadata reads: the partition list and the watermark rows of the raw topic (SQL in sql/)."""
+    partitions = client.query(render_sql("events/partition_has_rows.sql", settings, ds=day.isoformat())).result()
+    watermarks = client.query(render_sql("ingestion_watermarks/read.sql", settings, topic=settings.raw_topic)).result()
     return day_status(day, partitions.total_rows > 0, [dict(r) for r in watermarks], settings.completeness_grace)
 
 

@@ -23,8 +23,12 @@ a batch reads at most its own days plus 2 x 30 days of ``events``, never the who
 dates are further apart are two rows: that takes a producer re-sending an event with a timestamp more than a
 month off the first copy's (a copy re-sent over a month later with the same timestamp is ``timestamp_too_old``).
 
-Literal values are inlined (quoted) instead of query parameters: the emulator ignores parameters inside
-multi-statement scripts, and every inlined value is ours (dates, offsets, topic and group names).
+The statements are SQL templates: ``sql/ingest_batch.sql`` (the script of steps 2 and 3, which includes
+``events/ingest_merge.sql``, ``events_dlq/ingest_insert.sql`` and ``ingestion_offsets/merge.sql``) and
+``ingestion_offsets/read.sql``. Values are inlined as literals (the ``sql_string`` filter of
+:mod:`~game_analytics.warehouse.sql_templates`) instead of query parameters: the emulator ignores parameters inside
+multi-statement scripts. Topic and consumer-group names come from the settings and the caller; the filter quotes
+any text, a quote or a backslash included.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +43,7 @@ from game_analytics.config import Settings
 from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import PreparedBatch
 from game_analytics.ingest.validate import MAX_AGE
+from game_analytics.warehouse.sql_templates import render_sql, sql_string
 
 STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
 DLQ_COLUMNS = (
@@ -48,13 +52,8 @@ DLQ_COLUMNS = (
 )  # fmt: skip
 
 
-def lit(value: str) -> str:
-    """A GoogleSQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def ts_lit(value: datetime) -> str:
-    return f"TIMESTAMP {lit(value.astimezone(UTC).isoformat())}"
+# tests/ingest/test_dedup_scope.py quotes its values with this name; new code imports sql_string itself.
+lit = sql_string
 
 
 @dataclass(frozen=True)
@@ -80,10 +79,7 @@ class WarehouseLoader:
     # -- offsets -------------------------------------------------------------------------------------------
     def read_offsets(self) -> dict[int, int]:
         """partition -> next offset the warehouse has taken, for this topic and group."""
-        sql = (
-            f"SELECT `partition`, next_offset FROM {self.settings.table('ingestion_offsets')} "
-            f"WHERE topic = {lit(self.topic)} AND consumer_group = {lit(self.group_id)}"
-        )
+        sql = render_sql("ingestion_offsets/read.sql", self.settings, topic=self.topic, consumer_group=self.group_id)
         return {row["partition"]: row["next_offset"] for row in self.client.query(sql).result()}
 
     # -- staging -------------------------------------------------------------------------------------------
@@ -124,70 +120,23 @@ class WarehouseLoader:
 
     # -- the transaction -----------------------------------------------------------------------------------
     def transaction_sql(self, batch: PreparedBatch) -> str:
-        s = self.settings
-        transaction = s.ingest_use_transaction
-        statements = ["BEGIN TRANSACTION"] if transaction else []
-        dates = ", ".join(f"DATE '{d.isoformat()}'" for d in batch.dates)
-        if batch.rows:
-            # The de-duplication scope (module docstring): the batch's dates widened by MAX_AGE on each side.
-            first, last = min(batch.dates).isoformat(), max(batch.dates).isoformat()
-            scope = (
-                f"T.event_date BETWEEN DATE_SUB(DATE '{first}', INTERVAL {MAX_AGE}) "
-                f"AND DATE_ADD(DATE '{last}', INTERVAL {MAX_AGE})"
-            )
-            columns = ", ".join(f"`{c}`" for c in EVENT_COLUMNS)
-            values = ", ".join(f"S.`{c}`" for c in EVENT_COLUMNS)
-            source = ", ".join(
-                "PARSE_JSON(parameters, wide_number_mode => 'round') AS parameters" if c == "parameters" else f"`{c}`"
-                for c in EVENT_COLUMNS
-            )
-            statements.append(
-                f"MERGE {s.table('events')} AS T\n"
-                f"USING (SELECT {source} FROM `{self.staging_events}` WHERE event_date IN ({dates})) AS S\n"
-                f"ON T.event_id = S.event_id AND {scope}\n"
-                f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
-            )
-        if batch.dead_letters:
-            columns = ", ".join(DLQ_COLUMNS)
-            statements.append(
-                f"INSERT INTO {s.table('events_dlq')} ({columns})\n"
-                f"SELECT {columns} FROM `{self.staging_dlq}` AS S\n"
-                f"WHERE NOT EXISTS (SELECT 1 FROM {s.table('events_dlq')} AS T WHERE T.kafka_topic = S.kafka_topic "
-                "AND T.kafka_partition = S.kafka_partition AND T.kafka_offset = S.kafka_offset)"
-            )
-        if batch.next_offsets:
-            statements.append(self._offsets_merge(batch.next_offsets.items()))
-        if transaction:
-            statements.append("COMMIT TRANSACTION")
-        at = ts_lit(batch.ingested_at)
-        loaded = (
-            f"(SELECT COUNT(*) FROM {s.table('events')} WHERE event_date IN ({dates}) AND ingested_at = {at} "
-            f"AND kafka_topic = {lit(self.topic)})"
-            if batch.rows
-            else "0"
-        )
-        dead = (
-            f"(SELECT COUNT(*) FROM {s.table('events_dlq')} WHERE DATE(failed_at) = DATE({at}) AND failed_at = {at} "
-            f"AND kafka_topic = {lit(self.topic)})"
-            if batch.dead_letters
-            else "0"
-        )
-        statements.append(f"SELECT {loaded} AS loaded, {dead} AS dead_lettered")
-        return ";\n".join(statements) + ";"
-
-    def _offsets_merge(self, offsets: Iterable[tuple[int, int]]) -> str:
-        rows = " UNION ALL ".join(
-            f"SELECT {lit(self.topic)} AS topic, {int(p)} AS `partition`, {lit(self.group_id)} AS consumer_group, "
-            f"{int(o)} AS next_offset"
-            for p, o in sorted(offsets)
-        )
-        return (
-            f"MERGE {self.settings.table('ingestion_offsets')} AS T\nUSING ({rows}) AS S\n"
-            "ON T.topic = S.topic AND T.`partition` = S.`partition` AND T.consumer_group = S.consumer_group\n"
-            "WHEN MATCHED THEN UPDATE SET next_offset = GREATEST(T.next_offset, S.next_offset), "
-            "updated_at = CURRENT_TIMESTAMP()\n"
-            "WHEN NOT MATCHED THEN INSERT (topic, `partition`, consumer_group, next_offset, updated_at)\n"
-            "VALUES (S.topic, S.`partition`, S.consumer_group, S.next_offset, CURRENT_TIMESTAMP())"
+        """Steps 2 and 3 as one script (``sql/ingest_batch.sql``); a statement with nothing to do is left out."""
+        return render_sql(
+            "ingest_batch.sql",
+            self.settings,
+            use_transaction=self.settings.ingest_use_transaction,
+            load_events=bool(batch.rows),
+            load_dead_letters=bool(batch.dead_letters),
+            topic=self.topic,
+            consumer_group=self.group_id,
+            staging_events=self.staging_events,
+            staging_dlq=self.staging_dlq,
+            event_columns=EVENT_COLUMNS,
+            dlq_columns=DLQ_COLUMNS,
+            event_dates=[d.isoformat() for d in batch.dates],
+            max_age=MAX_AGE,
+            ingested_at=batch.ingested_at.astimezone(UTC).isoformat(),
+            offsets=[(int(p), int(o)) for p, o in sorted(batch.next_offsets.items())],
         )
 
     def stage(self, batch: PreparedBatch) -> None:

@@ -1,4 +1,8 @@
-"""Write ``ingestion_watermarks``: per (topic, partition), how far ingestion has read (see the events spec)."""
+"""Write ``ingestion_watermarks``: per (topic, partition), how far ingestion has read (see the events spec).
+
+The statement is ``sql/ingestion_watermarks/upsert.sql``; the topic is inlined through its ``sql_string`` filter
+(one MERGE for all partitions, no parameters, as the ingestion's other statements).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from game_analytics.config import Settings
+from game_analytics.warehouse.sql_templates import render_sql
 
 
 @dataclass(frozen=True)
@@ -18,31 +23,23 @@ class Watermark:
     committed_offset: int | None
 
 
-def _ts(value: datetime | None) -> str:
-    return "NULL" if value is None else f"TIMESTAMP '{value.isoformat()}'"
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def upsert_sql(settings: Settings, marks: Iterable[Watermark]) -> str:
     """One MERGE for all partitions; a watermark never moves backwards."""
-    rows = " UNION ALL ".join(
-        f"SELECT '{m.topic}' AS topic, {m.partition} AS `partition`, {_ts(m.caught_up_at)} AS caught_up_at, "
-        f"{_ts(m.max_event_timestamp)} AS max_event_timestamp, "
-        f"{'NULL' if m.committed_offset is None else m.committed_offset} AS committed_offset"
+    rows = [
+        {
+            "topic": m.topic,
+            "partition": int(m.partition),
+            "caught_up_at": _iso(m.caught_up_at),
+            "max_event_timestamp": _iso(m.max_event_timestamp),
+            "committed_offset": None if m.committed_offset is None else int(m.committed_offset),
+        }
         for m in marks
-    )
-    return f"""
-MERGE {settings.table("ingestion_watermarks")} AS t
-USING ({rows}) AS s
-ON t.topic = s.topic AND t.`partition` = s.`partition`
-WHEN MATCHED THEN UPDATE SET
-    caught_up_at = GREATEST(COALESCE(t.caught_up_at, s.caught_up_at), s.caught_up_at),
-    max_event_timestamp = GREATEST(
-        COALESCE(t.max_event_timestamp, s.max_event_timestamp), COALESCE(s.max_event_timestamp, t.max_event_timestamp)),
-    committed_offset = GREATEST(COALESCE(t.committed_offset, s.committed_offset), COALESCE(s.committed_offset, -1)),
-    updated_at = CURRENT_TIMESTAMP()
-WHEN NOT MATCHED THEN INSERT (topic, `partition`, caught_up_at, max_event_timestamp, committed_offset, updated_at)
-    VALUES (s.topic, s.`partition`, s.caught_up_at, s.max_event_timestamp, s.committed_offset, CURRENT_TIMESTAMP())
-"""
+    ]
+    return render_sql("ingestion_watermarks/upsert.sql", settings, watermarks=rows)
 
 
 def record_watermarks(client, settings: Settings, marks: list[Watermark]) -> None:
