@@ -28,7 +28,7 @@ def test_defaults_suit_production_ingestion():
 
 
 def test_the_sql_folder_is_a_setting(tmp_path):
-    """GA_SQL_DIR: where an installed package finds the SQL (the image copies sql/ to a place of its own)."""
+    """GA_SQL_DIR: where an installed package finds the SQL (the image sets it: docker/Dockerfile)."""
     from game_analytics.warehouse.sql_templates import find_sql_dir, render_sql
 
     (tmp_path / "t").mkdir()

@@ -59,7 +59,7 @@ class Settings:
     # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
     ingest_use_transaction: bool = True
     # The folder of the SQL templates (the repository's sql/). Empty: the sql/ of the checkout the package runs from
-    # (warehouse/sql_templates.py); an image that installs the package sets it to where it copied the folder.
+    # (warehouse/sql_templates.py); an image that installs the package sets it to where it puts the folder.
     sql_dir: str = ""
 
     @property

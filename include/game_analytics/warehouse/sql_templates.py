@@ -5,7 +5,7 @@ The `.sql` files under ``sql/`` are Jinja templates. Airflow renders them inside
 benchmark render them here with the same variables, so what is tested is what runs.
 
 The folder is a setting (``GA_SQL_DIR``), because an installed package does not know where the SQL was put (the
-image copies it to its own place); without the setting it is the repository's ``sql/`` next to ``include/``, where
+image sets it to /opt/airflow/sql); without the setting it is the repository's ``sql/`` next to ``include/``, where
 a checkout (editable install, or ``include/`` on PYTHONPATH) finds it.
 
 A value a template inlines goes through :func:`sql_string` (the ``sql_string`` filter): the ingestion's scripts
