@@ -1,5 +1,6 @@
 # Two entry points on a fresh machine: `make run` and `make test`. Everything else is set-up they call.
-# Python 3.11 + uv; every dependency pinned in requirements.txt (runtime) and requirements-dev.txt (tests, lint).
+# Python 3.11 + uv; every dependency pinned in requirements.txt (production, the image) and requirements-dev.txt
+# (+ local servers, tests, lint).
 
 PYTHON ?= python3.11
 VENV := .venv

@@ -23,8 +23,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
-from game_analytics.daily.quality import discover_checks, tables_with_checks
+from game_analytics.dag_defaults import DAILY_DAG
+from game_analytics.daily.quality import discover_checks
 from game_analytics.localstack.environment import StackPorts
 from game_analytics.localstack.launcher import LocalStack
 from game_analytics.localstack.servers import free_port
@@ -33,7 +35,6 @@ from game_analytics.warehouse.schema import create_dataset_and_tables
 from game_analytics.warehouse.sql_templates import render_sql
 
 DAY = date(2026, 11, 8)
-METRICS = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 HISTORY_ROWS_PER_LOAD = 8_000_000
 
 # Events of one day, generated in DuckDB (vectorised): level funnels, sessions and purchases over ~n/20 users.
@@ -99,12 +100,19 @@ def load_days(client, settings, days: list[date], n: int, workdir: Path) -> floa
 def daily_steps(settings) -> list[tuple[str, str]]:
     """(step name, rendered SQL) of one daily run for DAY, in DAG order."""
     ds = DAY.isoformat()
-    steps = [(t, render_sql("replace_partition.sql", settings, ds=ds, params={"table": t})) for t in METRICS]
-    for table in tables_with_checks():
+    catalogue = load_catalogue()
+    built = [t for t in catalogue if t.built_by == DAILY_DAG]
+    steps = [
+        (t.name, render_sql("replace_partition.sql", settings, ds=ds, params={"table": t.name}))
+        for t in built
+        if t.query_sql and not t.export_sql
+    ]
+    for table in (t.name for t in catalogue if t.check_files):
         steps += [
-            (f"check {c.name} ({table})", render_sql(c.template, settings, ds=ds)) for c in discover_checks(table)
+            (f"check {c.name} ({table})", render_sql(c.template, settings, ds=ds))
+            for c in discover_checks(table, settings)
         ]
-    steps.append(("export_features", render_sql("level_features/export.sql", settings, ds=ds)))
+    steps += [(f"export_{t.name}", render_sql(t.export_sql, settings, ds=ds)) for t in built if t.export_sql]
     return steps
 
 

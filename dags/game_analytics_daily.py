@@ -1,16 +1,19 @@
 """
 ### game_analytics_daily
 
-Every day at 02:00 UTC, for the previous UTC day D (the run's data interval, `ds`):
+Every day at 02:00 UTC, for the previous UTC day D (the run's data interval, `ds`). The tasks come from the table
+catalogue, one folder per table under `sql/` (`metadata.yaml`: kind, depends_on, built_by; see
+`game_analytics/daily/graph.py`):
 
-1. `create_tables` - idempotent set-up of the dataset and tables.
+1. `create_tables` - idempotent set-up of the dataset and every table with a `schema.sql`.
 2. `wait_for_events` - D's `events` partition exists and ingestion has caught up past the end of D plus a grace
    period (`ingestion_watermarks`). Reschedule mode: it holds no worker slot while it waits.
-3. `level_metrics`, `user_daily_metrics`, `revenue_daily_metrics` - each replaces partition D from its
-   `sql/<table>/query.sql`, in one transaction, so reruns and backfills never duplicate.
-4. `checks_<table>` - the SQL checks in `sql/<table>/checks/`. `fail` checks stop the run naming the check,
-   table, day and offending values; `warn` checks are logged and returned as the task's XCom.
-5. `export_features` - `level_features` for D as Parquet to `gs://<features bucket>/level_features/dt=D/`.
+3. one task per table this DAG builds (`level_metrics`, `user_daily_metrics`, `revenue_daily_metrics`, ...) -
+   each replaces partition D from its `sql/<table>/query.sql`, in one transaction, after the tables it reads.
+4. `checks_<table>` - the SQL checks in `sql/<table>/checks/`, right after the table is built. `fail` checks stop
+   the run naming the check, table, day and offending values; `warn` checks are logged and returned as XCom.
+5. `export_level_features` - `level_features` for D as Parquet to `gs://<features bucket>/level_features/dt=D/`,
+   once the tables it reads passed their checks.
 6. `trigger_ml_training` - Sundays only (skipped otherwise): a Vertex AI pipeline when `GA_VERTEX_PROJECT` is
    set, a local scikit-learn training otherwise.
 
@@ -21,21 +24,19 @@ A manual run processes the UTC day of its logical date (set it in the trigger fo
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, chain, cross_downstream
+from airflow.sdk import DAG
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
-from game_analytics.dag_defaults import DEFAULT_ARGS
-from game_analytics.daily import tasks
-from game_analytics.daily.completeness import DayCompleteSensor
-from game_analytics.daily.quality import tables_with_checks
+from game_analytics.dag_defaults import DAILY_DAG, DEFAULT_ARGS
+from game_analytics.daily.graph import build_daily_tasks
 from game_analytics.timetables import DayAfterTimetable
-from game_analytics.warehouse.setup_task import create_tables
 from game_analytics.warehouse.sql_templates import SQL_DIR, sql_context
 
 settings = load_settings()
 
 with DAG(
-    dag_id="game_analytics_daily",
+    dag_id=DAILY_DAG,
     schedule=DayAfterTimetable(delay_minutes=120),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
@@ -46,8 +47,4 @@ with DAG(
     template_searchpath=[str(SQL_DIR)],
     user_defined_macros=sql_context(settings),
 ):
-    metrics = [tasks.metric_table(table, settings) for table in tasks.METRIC_TABLES]
-    checks = [tasks.run_checks.override(task_id=f"checks_{t}")(t) for t in tables_with_checks()]
-    chain(create_tables(), DayCompleteSensor(task_id="wait_for_events"), metrics)
-    cross_downstream(metrics, checks)
-    chain(checks, tasks.export_features(settings), tasks.trigger_ml_training())
+    build_daily_tasks(load_catalogue(), settings)

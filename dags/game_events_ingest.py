@@ -26,8 +26,13 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, task
 
-from game_analytics.dag_defaults import DEFAULT_ARGS
+from game_analytics.assets import raw_topic_asset, table_asset
+from game_analytics.catalogue import load_catalogue
+from game_analytics.config import load_settings
+from game_analytics.dag_defaults import DEFAULT_ARGS, INGEST_DAG
 from game_analytics.warehouse.setup_task import create_tables
+
+settings = load_settings()
 
 
 @task(multiple_outputs=False, execution_timeout=timedelta(minutes=30))
@@ -56,7 +61,7 @@ def ingest(**context) -> dict:
 
 
 with DAG(
-    dag_id="game_events_ingest",
+    dag_id=INGEST_DAG,
     schedule=timedelta(minutes=10),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
@@ -65,4 +70,5 @@ with DAG(
     tags=["game-analytics", "kafka", "bigquery", "ingestion"],
     doc_md=__doc__,
 ):
-    create_tables() >> ingest()
+    writes = [table_asset(settings, t) for t in load_catalogue() if t.built_by == INGEST_DAG]
+    create_tables() >> ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes)()

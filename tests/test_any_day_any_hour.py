@@ -20,6 +20,7 @@ from airflow.timetables.base import TimeRestriction
 from game_analytics.config import load_settings
 from game_analytics.daily.completeness import day_status
 from game_analytics.daily.days import completable_days
+from game_analytics.events.contract import MAX_AGE as MAX_EVENT_AGE  # ingestion rejects events older than this
 from game_analytics.localstack.demo import HISTORY_DAYS
 from game_analytics.timetables import DayAfterTimetable
 from tests.e2e.test_daily_dag import pick_days
@@ -34,7 +35,6 @@ INSTANTS = [
     datetime(2026, 12, 31, 23, 59, tzinfo=UTC),  # the last day of a month (and a year)
     datetime(2028, 2, 29, 0, 30, tzinfo=UTC),  # Feb 29
 ]
-MAX_EVENT_AGE = timedelta(days=30)  # the spec: ingestion rejects events older than this
 
 
 def assert_can_run_now(now: datetime, days: list, first_loaded) -> None:

@@ -72,13 +72,6 @@ def test_limits_and_time_window_are_the_specs_in_python_and_sql():
         sql_interval(timedelta(milliseconds=1500))
 
 
-def test_the_validator_still_exports_max_age_for_the_loader():
-    """ingest/loader.py widens the de-duplication scope by ``INTERVAL {MAX_AGE}`` imported from the validator."""
-    from game_analytics.ingest.validate import MAX_AGE as validator_max_age
-
-    assert validator_max_age == MAX_AGE_SQL
-
-
 def test_the_shipped_avro_schema_has_the_contracts_fields():
     """Required fields are non-nullable, optional strings nullable; ``parameters`` travels as ``parameters_json``."""
     fields = {f["name"]: f["type"] for f in SCHEMAS[GAME_EVENT_V1]["fields"]}

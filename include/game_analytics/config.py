@@ -26,6 +26,9 @@ class Settings:
     features_bucket: str = "game-analytics-features"
     # Kafka
     kafka_conn_id: str = "kafka_default"
+    # The Kafka cluster's name in lineage (the host of the raw topic's Asset URI, kafka://<cluster>/<topic>); read
+    # from here, not from the connection, because DAG files must not look up connections at parse time
+    kafka_cluster: str = "kafka"
     raw_topic: str = "game-events-raw"
     dlq_topic: str = "game-events-dlq"
     # How long game-events-raw keeps a message (the spec's 7 days): the oldest a message's Kafka timestamp can be, so
@@ -91,9 +94,13 @@ class Settings:
         """The folder of one day's `level_features` export (replaced by each run of that day)."""
         return f"{self.features_root}/dt={day}"
 
+    @property
+    def model_root(self) -> str:
+        return f"gs://{self.features_bucket}/level_difficulty_model"
+
     def model_uri(self, day: str) -> str:
         """Where the local training writes the model and metrics trained on `day`."""
-        return f"gs://{self.features_bucket}/level_difficulty_model/dt={day}"
+        return f"{self.model_root}/dt={day}"
 
 
 def _parse_bool(raw: str) -> bool:

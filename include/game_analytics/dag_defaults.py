@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+# The DAG ids, named here once: the DAG files, the catalogue's `built_by`, the demo and the tests use them.
+INGEST_DAG = "game_events_ingest"
+DAILY_DAG = "game_analytics_daily"
+
 DEFAULT_ARGS = {
     "owner": "game-analytics",
     "retries": 2,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.daily.days import last_completable_day, last_sunday_on_or_before
 from game_analytics.localstack.airflow_api import AirflowApi
@@ -46,7 +47,7 @@ def pick_days(now: datetime) -> tuple[date, list[date]]:
 
 DAGS_TEST_DAY, BACKFILL_DAYS = pick_days(datetime.now(UTC))  # the suite's one read of the clock
 _SUNDAY = BACKFILL_DAYS[-1]
-METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+METRIC_TABLES = load_catalogue().names(kind="metric")
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 
 from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
 from game_analytics.ingest import run_ingestion
-from game_analytics.ingest.loader import lit
 from game_analytics.warehouse.client import query_rows
+from game_analytics.warehouse.sql_templates import sql_string as lit
 
 pytestmark = pytest.mark.stack
 

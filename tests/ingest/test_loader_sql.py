@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from game_analytics.config import Settings
+from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
 from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import DeadLetter, PreparedBatch
 from game_analytics.ingest.loader import DLQ_COLUMNS, WarehouseLoader
-from game_analytics.ingest.validate import MAX_AGE
 from game_analytics.warehouse.watermarks import Watermark, upsert_sql
 
 INGESTED_AT = datetime(2026, 11, 8, 12, 30, 1, 123456, tzinfo=UTC)

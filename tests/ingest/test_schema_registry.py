@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from game_analytics.events.avro import confluent_header, encode_avro_body
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.decode import decode_values
 from game_analytics.ingest.schema_registry import RegistrySchemas, SchemaRegistryUnavailable, writer_schemas
 from game_analytics.producer import generate_events
-from game_analytics.producer.avro import confluent_header, encode_avro_body
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 REGISTRY_ID = 100_042  # the id the registry gave our schema: not the shipped id

@@ -13,12 +13,14 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.config import Settings
+from game_analytics.events.contract import EventType
 from game_analytics.warehouse.sql_templates import render_sql
 
 DAY = "2026-01-02"  # the day D most tests compute
-LEVEL_START, LEVEL_COMPLETE, LEVEL_FAIL, PURCHASE, SESSION_START, SESSION_END = 1001, 1002, 1003, 2001, 3001, 3002
-METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
+LEVEL_START, LEVEL_COMPLETE, LEVEL_FAIL, PURCHASE, SESSION_START, SESSION_END = (int(t) for t in EventType)
+METRIC_TABLES = tuple(load_catalogue().names(kind="metric"))
 
 _ids = itertools.count(1)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from game_analytics.config import Settings
-from game_analytics.warehouse.sql_templates import SQL_DIR, render_sql
+from game_analytics.warehouse.sql_templates import find_sql_dir, render_sql
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ class Check:
 
     @property
     def template(self) -> str:
-        return str(self.path.relative_to(SQL_DIR))
+        """The check's path relative to the SQL folder (``<table>/checks/<name>.sql``), as templates are named."""
+        return f"{self.table}/checks/{self.path.name}"
 
 
 @dataclass
@@ -84,18 +85,18 @@ def parse_check(path: Path) -> Check:
     )
 
 
-def discover_checks(table: str) -> list[Check]:
-    return [parse_check(p) for p in sorted((SQL_DIR / table / "checks").glob("*.sql"))]
+def discover_checks(table: str, settings: Settings) -> list[Check]:
+    from game_analytics.catalogue import load_catalogue
+
+    return [parse_check(p) for p in load_catalogue(find_sql_dir(settings))[table].check_files]
 
 
-def tables_with_checks() -> list[str]:
-    return sorted(p.parent.name for p in SQL_DIR.glob("*/checks") if any(p.glob("*.sql")))
-
-
-def run_checks(run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str) -> list[CheckResult]:
+def run_table_checks(
+    run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str
+) -> list[CheckResult]:
     """Run every check of ``table`` for ``day``; raise DataQualityError if a fail check found rows."""
     results = []
-    for check in discover_checks(table):
+    for check in discover_checks(table, settings):
         sql = render_sql(check.template, settings, ds=day)
         results.append(CheckResult(check, day, run_query(sql)))
     for result in results:

@@ -14,10 +14,10 @@ from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobO
 from airflow.sdk import task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from game_analytics.catalogue import Table
 from game_analytics.config import Settings, load_settings
 from game_analytics.daily.completeness import processed_day
 
-METRIC_TABLES = ("level_metrics", "user_daily_metrics", "revenue_daily_metrics")
 TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
 
 
@@ -33,25 +33,25 @@ def _query_job(task_id: str, sql_file: str, settings: Settings, **kwargs) -> Big
     )
 
 
-def metric_table(table: str, settings: Settings) -> BigQueryInsertJobOperator:
+def build_partition(table: Table, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
     """Replace partition D of ``table`` with its query's rows, in one transaction (reruns never duplicate)."""
-    return _query_job(table, "replace_partition.sql", settings, params={"table": table})
+    return _query_job(table.name, "replace_partition.sql", settings, params={"table": table.name}, **kwargs)
 
 
-def export_features(settings: Settings) -> BigQueryInsertJobOperator:
-    """``level_features`` for D as Parquet into the features bucket, overwriting that day's folder."""
-    return _query_job("export_features", "level_features/export.sql", settings)
+def export_table(table: Table, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
+    """A feature table's ``export.sql`` for D (e.g. Parquet into the features bucket, overwriting that day)."""
+    return _query_job(f"export_{table.name}", table.export_sql, settings, **kwargs)
 
 
 @task(multiple_outputs=False)
-def run_checks(table: str, ds: str | None = None) -> dict:
+def check_table(table: str, ds: str | None = None) -> dict:
     """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
-    from game_analytics.daily.quality import run_checks as run
+    from game_analytics.daily.quality import run_table_checks
     from game_analytics.warehouse.client import airflow_bigquery_client, query_rows
 
     settings = load_settings()
     client = airflow_bigquery_client(settings)
-    results = run(lambda sql: query_rows(client, sql), settings, table, ds)
+    results = run_table_checks(lambda sql: query_rows(client, sql), settings, table, ds)
     return {
         "passed": [r.check.name for r in results if r.passed],
         "warnings": [r.message() for r in results if not r.passed],

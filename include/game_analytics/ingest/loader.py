@@ -15,8 +15,8 @@ Per batch:
 3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts.
 
 De-duplication scope: an ``event_id`` is stored once among all events whose dates lie within the validator's
-maximum event age (:data:`~game_analytics.ingest.validate.MAX_AGE`, 30 days) of each other. The MERGE matches
-the batch's rows against ``events`` from ``MAX_AGE`` before the batch's first date to ``MAX_AGE`` after its
+maximum event age (:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other. The MERGE matches
+the batch's rows against ``events`` from ``MAX_AGE_SQL`` before the batch's first date to ``MAX_AGE_SQL`` after its
 last one: a copy sent again later with another timestamp (a day earlier, say) finds the first copy although it
 lies outside the batch's own dates. The range is the partition filter ``events`` requires, and it is bounded:
 a batch reads at most its own days plus 2 x 30 days of ``events``, never the whole table. Two copies whose
@@ -40,20 +40,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from game_analytics.config import Settings
+from game_analytics.events.contract import MAX_AGE_SQL
 from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import PreparedBatch
-from game_analytics.ingest.validate import MAX_AGE
-from game_analytics.warehouse.sql_templates import render_sql, sql_string
+from game_analytics.warehouse.sql_templates import render_sql
 
 STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
 DLQ_COLUMNS = (
     "raw_value", "raw_value_encoding", "message_key", "reason_code", "reason_text",
     "kafka_topic", "kafka_partition", "kafka_offset", "failed_at", "event_date",
 )  # fmt: skip
-
-
-# tests/ingest/test_dedup_scope.py quotes its values with this name; new code imports sql_string itself.
-lit = sql_string
 
 
 @dataclass(frozen=True)
@@ -134,7 +130,7 @@ class WarehouseLoader:
             event_columns=EVENT_COLUMNS,
             dlq_columns=DLQ_COLUMNS,
             event_dates=[d.isoformat() for d in batch.dates],
-            max_age=MAX_AGE,
+            max_age=MAX_AGE_SQL,
             ingested_at=batch.ingested_at.astimezone(UTC).isoformat(),
             offsets=[(int(p), int(o)) for p, o in sorted(batch.next_offsets.items())],
         )

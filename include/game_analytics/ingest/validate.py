@@ -40,7 +40,6 @@ from game_analytics.ingest.decode import strictness_problem
 from game_analytics.reference import UNKNOWN, lookup_device, region_for
 
 REQUIRED = tuple(REQUIRED_FIELDS)
-MAX_AGE = MAX_AGE_SQL  # ingest/loader.py imports it from here (to move to the contract's MAX_AGE_SQL)
 _FIELDS = REQUIRED + ("parameters",) + OPTIONAL_STRINGS
 # One parse per message: json_extract with a list of paths gives each field's JSON (SQL NULL when absent).
 _PATHS = "[" + ", ".join(f"'$.\"{f}\"'" for f in _FIELDS) + "]"

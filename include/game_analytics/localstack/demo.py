@@ -16,19 +16,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
 from game_analytics.daily.days import completable_days
 from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
-DAILY_DAG = "game_analytics_daily"
-INGEST_DAG = "game_events_ingest"
 HISTORY_DAYS = 7  # extra days before the backfill window, so the volume check has a trailing average
-TABLES = {
-    "events": "event_date",
-    "level_metrics": "date",
-    "user_daily_metrics": "date",
-    "revenue_daily_metrics": "date",
-}
+
+
+def summary_tables() -> dict[str, str]:
+    """Table -> its day column, for the tables the summary counts per day: what was ingested and what was built."""
+    from game_analytics.catalogue import load_catalogue
+
+    kinds = ("source", "metric", "state")
+    return {t.name: t.day_column for t in load_catalogue().created() if t.kind in kinds and t.day_column}
 
 
 def stream_events(env: dict[str, str], settings: Settings, first: date, days: int, players: int, seed: int) -> int:
@@ -98,6 +99,13 @@ def cancel_stale_backfills(api: AirflowApi, dag_id: str, started_before: datetim
         if found["completed_at"] is None and created < started_before:
             api.put(f"/api/v2/backfills/{found['id']}/cancel")
             cancelled.append(found["id"])
+    # The API may answer before its session's last write (completed_at) is committed: wait until it is visible,
+    # or the next `backfill create` can still see the backfill running.
+    deadline = time.monotonic() + 30
+    while any(api.get(f"/api/v2/backfills/{i}")["completed_at"] is None for i in cancelled):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"cancelled backfills {cancelled} of {dag_id} still not completed after 30 s")
+        time.sleep(0.5)
     return cancelled
 
 
@@ -132,7 +140,7 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
             table: query_rows(client, f"SELECT COUNT(*) AS n FROM {settings.table(table)} WHERE {col} = '{day}'")[0][
                 "n"
             ]
-            for table, col in TABLES.items()
+            for table, col in summary_tables().items()
         }
         lines.append(
             f"{day}  run {run.get('state', 'missing'):8}  rows " + ", ".join(f"{t}={n}" for t, n in counts.items())

@@ -1,42 +1,45 @@
-"""Create the dataset and every table idempotently, on a fresh warehouse (local emulator or real BigQuery).
+"""Create the dataset and every catalogue table idempotently, on a fresh warehouse (local emulator or real BigQuery).
 
-Each table's DDL is ``sql/<table>/schema.sql`` (``CREATE TABLE IF NOT EXISTS``, then ``ALTER TABLE ... ADD COLUMN
-IF NOT EXISTS`` for a column added later, so existing tables catch up), so running this again is a no-op.
+The tables are those of the catalogue (``game_analytics.catalogue``) that have a ``sql/<table>/schema.sql``
+(``CREATE TABLE IF NOT EXISTS``, then ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for a column added later, so
+existing tables catch up), so running this again is a no-op. Each column's description comes from the table's
+``metadata.yaml`` and is written to BigQuery only when it differs from what the table holds.
 """
 
 from __future__ import annotations
 
-from game_analytics.config import Settings
-from game_analytics.warehouse.sql_templates import SQL_DIR, render_sql
-
-# Order matters only for readability; none of the DDL references another table.
-TABLES = (
-    "events",
-    "events_dlq",
-    "ingestion_watermarks",
-    "ingestion_offsets",
-    "level_metrics",
-    "user_daily_metrics",
-    "revenue_daily_metrics",
-)
+from game_analytics.catalogue import Table, load_catalogue
+from game_analytics.config import Settings, load_settings
+from game_analytics.warehouse.sql_templates import find_sql_dir, render_sql
 
 
-def table_ddl(settings: Settings) -> dict[str, str]:
-    """Rendered `CREATE TABLE IF NOT EXISTS` per table."""
-    return {table: render_sql(f"{table}/schema.sql", settings) for table in TABLES}
+def created_tables(settings: Settings | None = None) -> list[Table]:
+    """The catalogue's tables that the set-up creates, in dependency order."""
+    return load_catalogue(find_sql_dir(settings or load_settings())).created()
+
+
+def _describe_columns(client, settings: Settings, table: Table) -> None:
+    from google.cloud import bigquery
+
+    bq_table = client.get_table(f"{settings.bq_project}.{settings.bq_dataset}.{table.name}")
+    schema = [
+        bigquery.SchemaField.from_api_repr({**f.to_api_repr(), "description": table.columns.get(f.name)})
+        for f in bq_table.schema
+    ]
+    if [f.description for f in schema] != [f.description for f in bq_table.schema]:
+        bq_table.schema = schema
+        client.update_table(bq_table, ["schema"])
 
 
 def create_dataset_and_tables(client, settings: Settings) -> list[str]:
-    """Ensure the dataset and all tables exist; returns the table names."""
+    """Ensure the dataset and all tables exist, with their column descriptions; returns the table names."""
     from google.cloud import bigquery
 
     dataset = bigquery.Dataset(f"{settings.bq_project}.{settings.bq_dataset}")
     dataset.location = settings.bq_location
     client.create_dataset(dataset, exists_ok=True)
-    for ddl in table_ddl(settings).values():
-        client.query(ddl).result()
-    return list(TABLES)
-
-
-def missing_schema_files() -> list[str]:
-    return [t for t in TABLES if not (SQL_DIR / t / "schema.sql").exists()]
+    tables = created_tables(settings)
+    for table in tables:
+        client.query(render_sql(table.schema_sql, settings)).result()
+        _describe_columns(client, settings, table)
+    return [t.name for t in tables]

@@ -1,0 +1,39 @@
+"""The daily DAG's tasks and order come from the catalogue's depends_on, and every task declares its Assets."""
+
+from __future__ import annotations
+
+from game_analytics.config import load_settings
+from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+
+
+def upstream(dag, task_id: str) -> set[str]:
+    return set(dag.get_task(task_id).upstream_task_ids)
+
+
+def test_a_check_waits_only_for_what_it_checks(dagbag):
+    dag = dagbag.dags[DAILY_DAG]
+    # events and events_dlq are built by the ingestion: their checks need the day complete, not the metric tables.
+    assert upstream(dag, "checks_events") == upstream(dag, "checks_events_dlq") == {"wait_for_events"}
+    for metric in ("level_metrics", "user_daily_metrics", "revenue_daily_metrics"):
+        assert upstream(dag, metric) == {"wait_for_events"}
+        assert upstream(dag, f"checks_{metric}") == {metric}
+    # The export reads level_metrics (which reads events): it waits for those checks, and only those.
+    assert upstream(dag, "export_level_features") == {"checks_events", "checks_level_metrics"}
+    assert upstream(dag, "trigger_ml_training") == {"export_level_features"}
+
+
+def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):
+    s = load_settings()
+    bq = f"bigquery://{s.bq_project}/{s.bq_dataset}"
+    ingest = dagbag.dags[INGEST_DAG].get_task("ingest")
+    assert [a.uri for a in ingest.inlets] == [f"kafka://{s.kafka_cluster}/{s.raw_topic}"]
+    assert {a.uri for a in ingest.outlets} == {
+        f"{bq}/{t}" for t in ("events", "events_dlq", "ingestion_offsets", "ingestion_watermarks")
+    }
+    daily = dagbag.dags[DAILY_DAG]
+    assert [a.uri for a in daily.get_task("wait_for_events").inlets] == [f"{bq}/events"]
+    assert [a.uri for a in daily.get_task("level_metrics").outlets] == [f"{bq}/level_metrics"]
+    assert [a.uri for a in daily.get_task("export_level_features").outlets] == [
+        f"gs://{s.features_bucket}/level_features"
+    ]
+    assert [a.uri for a in daily.get_task("trigger_ml_training").outlets] == [s.model_root]
