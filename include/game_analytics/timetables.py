@@ -17,9 +17,10 @@ Registered by ``plugins/game_analytics_plugin.py`` (Airflow only deserializes re
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction
 from airflow.timetables.interval import CronDataIntervalTimetable
 from pendulum import DateTime
@@ -74,3 +75,20 @@ class DayAfterTimetable(CronDataIntervalTimetable):
 
     def __hash__(self) -> int:
         return hash(self.delay)
+
+
+def processed_day(context) -> date:
+    """Day D of a run (this timetable's data interval, ``ds``): the UTC day of its logical date. A run without one
+    fails here, first, and says how to fix it.
+
+    Airflow 3 creates runs without a logical date (``airflow dags trigger`` without ``-l``, a REST trigger with
+    ``"logical_date": null``); every template of this DAG needs ``ds``, so failing later would be less clear.
+    """
+    logical_date = context.get("logical_date")
+    if logical_date is None:
+        raise AirflowFailException(
+            "game_analytics_daily processes the UTC day of its logical date, and this run has none. Trigger it with "
+            "one: `airflow dags trigger game_analytics_daily -l 2026-11-22T00:00:00+00:00`, or pick the day in the "
+            "UI's trigger form; for several days use `airflow backfill create`."
+        )
+    return date.fromisoformat(context["ds"])

@@ -16,8 +16,8 @@ from game_analytics.daily.completeness import (
     day_status,
     fetch_status,
     is_cli_test_run,
-    processed_day,
 )
+from game_analytics.timetables import processed_day
 
 D = date(2026, 11, 2)
 GRACE = timedelta(minutes=30)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowTaskTerminated
+from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowTaskTerminated
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.timetables import processed_day
 from game_analytics.warehouse.sql_templates import render_sql
 
 # How often the sensor checks under `airflow dags test` (at most; GA_SENSOR_POKE_SECONDS if that is shorter).
@@ -32,22 +33,6 @@ _DAG_TEST_USER = "dag_test"
 class Completeness:
     complete: bool
     reason: str
-
-
-def processed_day(context) -> date:
-    """Day D of a run: the UTC day of its logical date. A run without one fails here, first, and says how to fix it.
-
-    Airflow 3 creates runs without a logical date (``airflow dags trigger`` without ``-l``, a REST trigger with
-    ``"logical_date": null``); every template of this DAG needs ``ds``, so failing later would be less clear.
-    """
-    logical_date = context.get("logical_date")
-    if logical_date is None:
-        raise AirflowFailException(
-            "game_analytics_daily processes the UTC day of its logical date, and this run has none. Trigger it with "
-            "one: `airflow dags trigger game_analytics_daily -l 2026-11-22T00:00:00+00:00`, or pick the day in the "
-            "UI's trigger form; for several days use `airflow backfill create`."
-        )
-    return date.fromisoformat(context["ds"])
 
 
 def is_cli_test_run(context) -> bool:

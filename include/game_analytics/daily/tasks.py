@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from game_analytics.catalogue import Table
 from game_analytics.config import Settings, load_settings
-from game_analytics.daily.completeness import processed_day
+from game_analytics.timetables import processed_day
 
 TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
 
