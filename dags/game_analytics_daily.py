@@ -17,7 +17,9 @@ catalogue, one folder per table under `sql/` (`metadata.yaml`: kind, depends_on,
 6. `trigger_ml_training` - Sundays only (skipped otherwise): a Vertex AI pipeline when `GA_VERTEX_PROJECT` is
    set, a local scikit-learn training otherwise.
 
-Backfill: `airflow backfill create --dag-id game_analytics_daily --from-date 2026-11-01 --to-date 2026-11-03`.
+Backfill: `airflow backfill create --dag-id game_analytics_daily --from-date "$(date -u -d '5 days ago' +%F)"
+--to-date "$(date -u -d '3 days ago' +%F)" --reprocess-behavior completed`. A backfill run is due as soon as its
+day has ended (the scheduled run waits until 02:00); `wait_for_events` still waits until the day is complete.
 A manual run processes the UTC day of its logical date (set it in the trigger form; the default, now, is today).
 """
 

@@ -4,8 +4,8 @@ Each instant below is one that broke, or could break, a "relative to today" choi
 Monday (yesterday's run not yet due, yesterday's grace not over), just before midnight on a Sunday, the first and
 last day of a month, Feb 29. The days picked at each must be complete-able (so no run waits for the clock), due at
 once as backfill runs under the real timetable, recent enough for ingestion to accept their events, and the
-ingestion samples must be as large as the tests need. The whole suite was also run under libfaketime at such
-instants (see the README's "Tests" section).
+ingestion samples must be as large as the tests need. The date-dependent tests also run whole under a faked clock
+in every process with scripts/test-at (see the README's "Tests" section).
 """
 
 from __future__ import annotations

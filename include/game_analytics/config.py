@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
+from game_analytics.events.contract import RAW_TOPIC_RETENTION
+
 _PREFIX = "GA_"
 
 
@@ -33,7 +35,7 @@ class Settings:
     dlq_topic: str = "game-events-dlq"
     # How long game-events-raw keeps a message (the spec's 7 days): the oldest a message's Kafka timestamp can be, so
     # the validator's time window is never measured from a producer's older CreateTime (ingest/validate.py)
-    raw_topic_retention_days: int = 7
+    raw_topic_retention_days: int = RAW_TOPIC_RETENTION.days
     # Confluent Schema Registry for Avro ids (empty: the schemas shipped in the package). Credentials, if any, come
     # from GA_SCHEMA_REGISTRY_BASIC_AUTH ("key:secret"), read where used, never stored here.
     schema_registry_url: str = ""

@@ -31,8 +31,9 @@ def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):
         f"{bq}/{t}" for t in ("events", "events_dlq", "ingestion_offsets", "ingestion_watermarks")
     }
     daily = dagbag.dags[DAILY_DAG]
-    assert [a.uri for a in daily.get_task("wait_for_events").inlets] == [f"{bq}/events"]
+    assert [a.uri for a in daily.get_task("level_metrics").inlets] == [f"{bq}/events"]
     assert [a.uri for a in daily.get_task("level_metrics").outlets] == [f"{bq}/level_metrics"]
+    assert [a.uri for a in daily.get_task("export_level_features").inlets] == [f"{bq}/level_metrics"]
     assert [a.uri for a in daily.get_task("export_level_features").outlets] == [
         f"gs://{s.features_bucket}/level_features"
     ]

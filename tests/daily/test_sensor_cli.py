@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from game_analytics.localstack.demo import DAILY_DAG
+from game_analytics.dag_defaults import DAILY_DAG
 
 pytestmark = [pytest.mark.stack, pytest.mark.airflow_e2e]
 

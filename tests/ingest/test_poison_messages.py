@@ -159,11 +159,15 @@ def test_an_unreachable_schema_registry_fails_the_batch_instead_of_dead_letterin
 
 
 def test_a_dead_letter_is_dated_by_its_event_when_the_timestamp_reads(tmp_path):
+    """...unless the timestamp is outside the window: then it counts on the day it failed (event_date NULL), since
+    no DLQ-share check of any day would read a failure weeks before or after that day."""
     too_old = GOOD.replace(b'"good"', b'"old"').replace(b"2026-11-02T10:00:00Z", b"2026-09-01T23:30:00-02:00")
+    ahead = GOOD.replace(b'"good"', b'"ahead"').replace(b"2026-11-02T10:00:00Z", b"2099-01-01T00:00:00Z")
     no_ts = GOOD.replace(b'"good"', b'"no-ts"').replace(b"2026-11-02T10:00:00Z", b"yesterday")
-    values = [_json(LEVEL_START, "{}"), too_old, no_ts, b"{", _avro('{"level_id": -1}')]
+    values = [_json(LEVEL_START, "{}"), too_old, ahead, no_ts, b"{", _avro('{"level_id": -1}')]
     result, _ = _prepare(tmp_path, values)
-    assert [d.event_date for d in result.dead_letters] == [date(2026, 11, 2), date(2026, 9, 2), None, None,
+    assert [d.reason for d in result.dead_letters][1:3] == ["timestamp_too_old", "timestamp_too_far_ahead"]
+    assert [d.event_date for d in result.dead_letters] == [date(2026, 11, 2), None, None, None, None,
                                                            date(2026, 11, 2)]  # fmt: skip
     rows = [d.row(NOW) for d in result.dead_letters]
-    assert [r["event_date"] for r in rows] == ["2026-11-02", "2026-09-02", None, None, "2026-11-02"]
+    assert [r["event_date"] for r in rows] == ["2026-11-02", None, None, None, None, "2026-11-02"]

@@ -152,6 +152,10 @@ def test_any_batch_is_prepared_and_every_message_accounted_for(tmp_path_factory,
     assert len({d.offset for d in result.dead_letters}) == len(result.dead_letters)
     for dead in result.dead_letters:
         assert dead.reason in {r.value for r in Reason} and dead.reason_text, dead
+        # processing_error is the safety net for a defect: the inputs here must all get a real reason. (Without
+        # this, the net would hide the very crashes this test exists to find, e.g. DuckDB raising on a level
+        # event with no level_id.)
+        assert dead.reason != Reason.PROCESSING_ERROR, dead
         json.dumps(dead.row(NOW))  # the loader sends it as NDJSON
     for (parameters,) in con.sql("SELECT parameters FROM good").fetchall():
         stored = _strict(parameters)

@@ -20,7 +20,6 @@ import fastavro
 from game_analytics.events.reasons import Reason
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
-MAGIC = b"\x00"
 HEADER = struct.Struct(">Bi")  # magic byte, schema id
 
 

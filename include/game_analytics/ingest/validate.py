@@ -161,7 +161,13 @@ WITH parsed AS (
 )
 SELECT
     idx, kafka_partition, kafka_offset, reason, event_id, user_id, event_type, ts,
-    CASE WHEN ts BETWEEN {_DATE_RANGE} THEN CAST(ts AS DATE) END AS event_date,
+    -- A dead letter outside the time window counts on the day it failed: its own day is one no DLQ-share check of
+    -- a day D reads (they read the failures of D - 1 .. D + 31), so a producer's broken clock would count nowhere.
+    CASE
+        WHEN ts BETWEEN {_DATE_RANGE}
+            AND reason IS DISTINCT FROM 'timestamp_too_far_ahead' AND reason IS DISTINCT FROM 'timestamp_too_old'
+            THEN CAST(ts AS DATE)
+    END AS event_date,
     CASE WHEN left({params}, 1) = '{{' THEN CAST({params} AS VARCHAR) ELSE '{{}}' END AS parameters,
     {", ".join(f'"{name}"' for name in OPTIONAL_STRINGS)},
     CASE reason
@@ -274,9 +280,3 @@ def enrich_batch(con, topic: str, ingested_at: datetime) -> None:
     duplicates = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM checked WHERE reason IS NULL")
     dedup = bool(duplicates.fetchone()[0])
     con.execute(f"CREATE OR REPLACE TEMP TABLE good AS {enriched_sql(topic, ingested_at, dedup)}")
-
-
-def validate_batch(con, batch_in: pa.Table, topic: str, ingested_at: datetime, retention: timedelta) -> None:
-    """Fill DuckDB tables ``checked`` (every message, with reason) and ``good`` (rows to load)."""
-    check_batch(con, batch_in, ingested_at, retention)
-    enrich_batch(con, topic, ingested_at)

@@ -94,7 +94,7 @@ def cancel_stale_backfills(api: AirflowApi, dag_id: str, started_before: datetim
     again); a run already running is left to the new scheduler, which adopts it.
     """
     cancelled = []
-    for found in api.get("/api/v2/backfills", dag_id=dag_id, limit=100)["backfills"]:
+    for found in api.get("/api/v2/backfills", dag_id=dag_id, limit=100, order_by="-id")["backfills"]:
         created = datetime.fromisoformat(found["created_at"].replace("Z", "+00:00"))
         if found["completed_at"] is None and created < started_before:
             api.put(f"/api/v2/backfills/{found['id']}/cancel")
