@@ -100,7 +100,7 @@ def load_days(client, settings, days: list[date], n: int, workdir: Path) -> floa
 def daily_steps(settings) -> list[tuple[str, str]]:
     """(step name, rendered SQL) of one daily run for DAY, in DAG order."""
     ds = DAY.isoformat()
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(settings)
     built = [t for t in catalogue if t.built_by == DAILY_DAG]
     steps = [
         (t.name, render_sql("replace_partition.sql", settings, ds=ds, params={"table": t.name}))

@@ -51,4 +51,4 @@ with DAG(
     template_searchpath=[str(SQL_DIR)],
     user_defined_macros=sql_context(settings),
 ):
-    build_daily_tasks(load_catalogue(), settings)
+    build_daily_tasks(load_catalogue(settings), settings)

@@ -70,5 +70,5 @@ with DAG(
     tags=["game-analytics", "kafka", "bigquery", "ingestion"],
     doc_md=__doc__,
 ):
-    writes = [table_asset(settings, t) for t in load_catalogue() if t.built_by == INGEST_DAG]
+    writes = [table_asset(settings, t) for t in load_catalogue(settings) if t.built_by == INGEST_DAG]
     create_tables() >> ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes)()

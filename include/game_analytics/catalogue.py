@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from game_analytics.config import Settings, load_settings
+
 KINDS = ("source", "metric", "state", "feature", "operational")
 REQUIRED_KEYS = ("description", "kind", "owner", "built_by", "depends_on", "columns")
 
@@ -156,10 +158,8 @@ class Catalogue:
         return [t.name for t in self if t.name in seen]
 
 
-def load_catalogue(sql_dir: Path | None = None) -> Catalogue:
-    """The catalogue of ``sql_dir`` (default: the pipeline's SQL folder)."""
-    if sql_dir is None:
-        from game_analytics.warehouse.sql_templates import SQL_DIR
+def load_catalogue(settings: Settings | None = None) -> Catalogue:
+    """The catalogue of the SQL folder of ``settings`` (default: the environment's), the one ``render_sql`` reads."""
+    from game_analytics.warehouse.sql_templates import find_sql_dir
 
-        sql_dir = SQL_DIR
-    return Catalogue(sql_dir)
+    return Catalogue(find_sql_dir(settings or load_settings()))

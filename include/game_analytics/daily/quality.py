@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from game_analytics.config import Settings
-from game_analytics.warehouse.sql_templates import find_sql_dir, render_sql
+from game_analytics.warehouse.sql_templates import render_sql
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def parse_check(path: Path) -> Check:
 def discover_checks(table: str, settings: Settings) -> list[Check]:
     from game_analytics.catalogue import load_catalogue
 
-    return [parse_check(p) for p in load_catalogue(find_sql_dir(settings))[table].check_files]
+    return [parse_check(p) for p in load_catalogue(settings)[table].check_files]
 
 
 def run_table_checks(

@@ -24,12 +24,12 @@ from game_analytics.warehouse.client import bigquery_client, query_rows
 HISTORY_DAYS = 7  # extra days before the backfill window, so the volume check has a trailing average
 
 
-def summary_tables() -> dict[str, str]:
+def summary_tables(settings: Settings) -> dict[str, str]:
     """Table -> its day column, for the tables the summary counts per day: what was ingested and what was built."""
     from game_analytics.catalogue import load_catalogue
 
     kinds = ("source", "metric", "state")
-    return {t.name: t.day_column for t in load_catalogue().created() if t.kind in kinds and t.day_column}
+    return {t.name: t.day_column for t in load_catalogue(settings).created() if t.kind in kinds and t.day_column}
 
 
 def stream_events(env: dict[str, str], settings: Settings, first: date, days: int, players: int, seed: int) -> int:
@@ -140,7 +140,7 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
             table: query_rows(client, f"SELECT COUNT(*) AS n FROM {settings.table(table)} WHERE {col} = '{day}'")[0][
                 "n"
             ]
-            for table, col in summary_tables().items()
+            for table, col in summary_tables(settings).items()
         }
         lines.append(
             f"{day}  run {run.get('state', 'missing'):8}  rows " + ", ".join(f"{t}={n}" for t, n in counts.items())

@@ -9,13 +9,13 @@ existing tables catch up), so running this again is a no-op. Each column's descr
 from __future__ import annotations
 
 from game_analytics.catalogue import Table, load_catalogue
-from game_analytics.config import Settings, load_settings
-from game_analytics.warehouse.sql_templates import find_sql_dir, render_sql
+from game_analytics.config import Settings
+from game_analytics.warehouse.sql_templates import render_sql
 
 
 def created_tables(settings: Settings | None = None) -> list[Table]:
     """The catalogue's tables that the set-up creates, in dependency order."""
-    return load_catalogue(find_sql_dir(settings or load_settings())).created()
+    return load_catalogue(settings).created()
 
 
 def _describe_columns(client, settings: Settings, table: Table) -> None:
