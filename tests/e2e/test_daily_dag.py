@@ -120,7 +120,7 @@ def test_an_unfinished_backfill_of_an_earlier_start_does_not_block_a_new_one(loa
     api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
 
     def unfinished_backfills() -> list[int]:
-        return [b["id"] for b in api.get("/api/v2/backfills", dag_id=DAILY_DAG)["backfills"] if not b["completed_at"]]
+        return [b["id"] for b in api.unfinished_backfills(DAILY_DAG)]
 
     # The scheduler marks a backfill complete a few seconds after its last run: the previous test's, if any, first.
     deadline = time.monotonic() + 120

@@ -94,6 +94,11 @@ class AirflowApi:
             time.sleep(2)
         raise TimeoutError(f"{dag_id} run {run_id} not finished after {timeout:.0f} s: {run.get('state')}")
 
+    def unfinished_backfills(self, dag_id: str) -> list[dict]:
+        """The backfills of ``dag_id`` not completed yet, newest first (at most one is running at a time)."""
+        found = self.get("/api/v2/backfills", dag_id=dag_id, limit=100, order_by="-id")["backfills"]
+        return [b for b in found if b["completed_at"] is None]
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         quoted = urllib.parse.quote(run_id, safe="")
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances", limit=100)["task_instances"]

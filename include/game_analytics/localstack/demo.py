@@ -72,14 +72,14 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
     finished = api.wait_for_run(INGEST_DAG, run["dag_run_id"])
     if finished["state"] != "success":
         raise RuntimeError(f"{INGEST_DAG} run {run['dag_run_id']} ended {finished['state']}; see its task logs")
-    totals = {"runs": 0, "consumed": 0, "loaded": 0, "dead_lettered": 0, "already_stored": 0,
-              "already_dead_lettered": 0, "seconds": 0.0, "consumer_lag": None}  # fmt: skip
+    summed = ("consumed", "loaded", "dead_lettered", "already_stored", "already_dead_lettered", "seconds")
+    totals = {"runs": 0, **dict.fromkeys(summed, 0), "consumer_lag": None}
     runs = api.get(f"/api/v2/dags/{INGEST_DAG}/dagRuns", start_date_gte=since.isoformat(), limit=100)["dag_runs"]
     for past in runs:
         report = api.xcom(INGEST_DAG, past["dag_run_id"], "ingest") if past["state"] == "success" else None
         if report:
             totals["runs"] += 1
-            for key in ("consumed", "loaded", "dead_lettered", "already_stored", "already_dead_lettered", "seconds"):
+            for key in summed:
                 totals[key] += report.get(key) or 0
         if past["dag_run_id"] == run["dag_run_id"]:
             totals["consumer_lag"] = (report or {}).get("consumer_lag")  # the lag after the newest run
@@ -94,9 +94,8 @@ def cancel_stale_backfills(api: AirflowApi, dag_id: str, started_before: datetim
     again); a run already running is left to the new scheduler, which adopts it.
     """
     cancelled = []
-    for found in api.get("/api/v2/backfills", dag_id=dag_id, limit=100, order_by="-id")["backfills"]:
-        created = datetime.fromisoformat(found["created_at"].replace("Z", "+00:00"))
-        if found["completed_at"] is None and created < started_before:
+    for found in api.unfinished_backfills(dag_id):
+        if datetime.fromisoformat(found["created_at"].replace("Z", "+00:00")) < started_before:
             api.put(f"/api/v2/backfills/{found['id']}/cancel")
             cancelled.append(found["id"])
     # The API may answer before its session's last write (completed_at) is committed: wait until it is visible,
@@ -120,9 +119,8 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
         # SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock while
         # the CLI upgrades its read transaction; a refused attempt changed nothing, so trying again is safe.
-        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr:
-            break
-        if time.monotonic() > deadline:
+        locked = "database is locked" in done.stdout + done.stderr
+        if done.returncode == 0 or not locked or time.monotonic() > deadline:
             break
         time.sleep(min(3 * attempt, 15))
     if done.returncode != 0:
