@@ -63,6 +63,25 @@ class Settings:
     # implements a transaction by copying every table it touches (all of `events`, per batch), and the statements
     # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
     ingest_use_transaction: bool = True
+    # Operations: the pipeline_health DAG, alerts, the "Pipeline health" page and /metrics (game_analytics.health).
+    # Alert thresholds live in alerts.yaml, each overridable by GA_ALERT_<RULE>_THRESHOLD (health/rules.py).
+    # Where notifications go: a comma list of webhook, slack, email (empty: logged only)
+    alert_channels: str = "webhook"
+    # webhook: POST JSON here (the local stack runs a receiver whose log is the inbox)
+    alert_webhook_url: str = ""
+    # slack: an Airflow connection of type slackwebhook (AIRFLOW_CONN_SLACK_ALERTS), never a URL in the repo
+    slack_webhook_conn_id: str = "slack_alerts"
+    # email: recipients (comma list) through the smtp provider's connection
+    alert_email_to: str = ""
+    smtp_conn_id: str = "smtp_default"
+    # While a rule keeps firing, remind at most every this many hours (0: never)
+    alert_reminder_hours: float = 4.0
+    # The DLQ rate is dead-lettered / consumed over the last this many ingestion runs
+    health_dlq_rate_runs: int = 3
+    # Where people open Airflow (links in notifications to the health page and its runbooks)
+    airflow_base_url: str = "http://localhost:8080"
+    # /metrics without a user login or token (GA_METRICS_TOKEN, read where used): only when this says so
+    metrics_allow_anonymous: bool = False
     # The folder of the SQL templates (the repository's sql/). Empty: the sql/ of the checkout the package runs from
     # (warehouse/sql_templates.py); an image that installs the package sets it to where it puts the folder.
     sql_dir: str = ""

@@ -7,6 +7,7 @@ from datetime import timedelta
 # The DAG ids, named here once: the DAG files, the catalogue's `built_by`, the demo and the tests use them.
 INGEST_DAG = "game_events_ingest"
 DAILY_DAG = "game_analytics_daily"
+HEALTH_DAG = "pipeline_health"
 
 DEFAULT_ARGS = {
     "owner": "game-analytics",
