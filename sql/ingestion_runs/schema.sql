@@ -1,0 +1,19 @@
+-- One row per successful ingestion run (ingest/run.py), MERGEd on run_id so a retried task replaces its row;
+-- the health measurements (events/s, DLQ rate, time since the last successful run) read it.
+CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_runs` (
+    run_id STRING NOT NULL,
+    consumer_group STRING NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    consumed INT64,
+    loaded INT64,
+    duplicates INT64,
+    dead_lettered INT64,
+    already_dead_lettered INT64,
+    dead_lettered_by_reason STRING,
+    seconds FLOAT64,
+    events_per_second FLOAT64,
+    consumer_lag INT64,
+    stopped_because STRING
+)
+PARTITION BY DATE(finished_at)
