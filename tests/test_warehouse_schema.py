@@ -8,7 +8,7 @@ import re
 import pytest
 
 from game_analytics.catalogue import KINDS, load_catalogue
-from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+from game_analytics.dag_defaults import DAILY_DAG, HEALTH_DAG, INGEST_DAG
 from game_analytics.warehouse.schema import create_dataset_and_tables, created_tables
 
 CATALOGUE = load_catalogue()
@@ -43,7 +43,7 @@ def test_metadata_agrees_with_the_sql_next_to_it(table):
 def test_the_lineage_is_the_pipeline():
     assert CATALOGUE.names(kind="metric") == ["level_metrics", "revenue_daily_metrics", "user_daily_metrics"]
     assert CATALOGUE.upstream("level_features") == ["events", "level_metrics"]
-    assert {t.built_by for t in CATALOGUE} == {INGEST_DAG, DAILY_DAG}
+    assert {t.built_by for t in CATALOGUE} == {INGEST_DAG, DAILY_DAG, HEALTH_DAG}
 
 
 def test_setup_is_idempotent_partitions_by_date_and_describes_columns(warehouse, settings):

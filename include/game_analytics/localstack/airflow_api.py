@@ -94,6 +94,11 @@ class AirflowApi:
             time.sleep(2)
         raise TimeoutError(f"{dag_id} run {run_id} not finished after {timeout:.0f} s: {run.get('state')}")
 
+    def run_now(self, dag_id: str, timeout: float = 900) -> dict:
+        """Trigger a run of ``dag_id`` without a logical date and wait until it finished; the finished run."""
+        run = self.post(f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
+        return self.wait_for_run(dag_id, run["dag_run_id"], timeout)
+
     def unfinished_backfills(self, dag_id: str) -> list[dict]:
         """The backfills of ``dag_id`` not completed yet, newest first (at most one is running at a time)."""
         found = self.get("/api/v2/backfills", dag_id=dag_id, limit=100, order_by="-id")["backfills"]

@@ -68,10 +68,9 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
     database keeps earlier starts' runs) is what the topic delivered.
     """
     api.wait_for_dags({INGEST_DAG})
-    run = api.post(f"/api/v2/dags/{INGEST_DAG}/dagRuns", {"logical_date": None})
-    finished = api.wait_for_run(INGEST_DAG, run["dag_run_id"])
+    finished = api.run_now(INGEST_DAG)
     if finished["state"] != "success":
-        raise RuntimeError(f"{INGEST_DAG} run {run['dag_run_id']} ended {finished['state']}; see its task logs")
+        raise RuntimeError(f"{INGEST_DAG} run {finished['dag_run_id']} ended {finished['state']}; see its task logs")
     summed = ("consumed", "loaded", "dead_lettered", "already_stored", "already_dead_lettered", "seconds")
     totals = {"runs": 0, **dict.fromkeys(summed, 0), "consumer_lag": None}
     runs = api.get(f"/api/v2/dags/{INGEST_DAG}/dagRuns", start_date_gte=since.isoformat(), limit=100)["dag_runs"]
@@ -81,7 +80,7 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
             totals["runs"] += 1
             for key in summed:
                 totals[key] += report.get(key) or 0
-        if past["dag_run_id"] == run["dag_run_id"]:
+        if past["dag_run_id"] == finished["dag_run_id"]:
             totals["consumer_lag"] = (report or {}).get("consumer_lag")  # the lag after the newest run
     return totals
 

@@ -1,0 +1,86 @@
+"""The `make run` demo's operations part: where the health page is, and one alert's whole life in the inbox.
+
+After the pipeline demo, a planted burst of bad messages (half of a few hundred of today's events) is ingested, so
+the next ``pipeline_health`` run finds the DLQ rate above its threshold and ``high_dlq_rate`` notifies once; then
+clean traffic is ingested and the following run notifies that it resolved. The local stack's webhook receiver
+writes every notification it gets to its inbox (a JSON line each): the demo prints the ones of this demo. The
+local stack measures the DLQ rate over the last ingestion run only (``GA_HEALTH_DLQ_RATE_RUNS=1``), so the
+rule resolves after one clean run instead of three.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from game_analytics.config import Settings
+from game_analytics.dag_defaults import HEALTH_DAG, INGEST_DAG
+from game_analytics.localstack.airflow_api import AirflowApi
+
+BURST_EVENTS = 300
+WATCHED_RULE = "high_dlq_rate"
+
+
+def page_urls(airflow_port: int) -> list[str]:
+    """The page inside the UI (navigation bar entry) and the page on its own."""
+    base = f"http://localhost:{airflow_port}"
+    return [f"{base}/plugin/pipeline-health", f"{base}/pipeline-health/"]
+
+
+def read_inbox(inbox: Path) -> list[dict]:
+    if not inbox.exists():
+        return []
+    return [json.loads(line) for line in inbox.read_text().splitlines() if line.strip()]
+
+
+def _produce_today(env: dict[str, str], settings: Settings, bad_rate: float, seed: int) -> int:
+    """Send the last BURST_EVENTS simulated events before now (of today and yesterday, so there are enough at
+    any hour), with ``bad_rate`` planted bad ones."""
+    from game_analytics.producer.kafka import kafka_config_from_env, produce
+    from game_analytics.producer.messages import make_messages
+    from game_analytics.producer.simulation import generate_events
+
+    now = datetime.now(UTC)
+    first = (now - timedelta(days=1)).date()
+    events = [e for e in generate_events(seed, first, 2, 200) if e["timestamp"] <= now.isoformat()]
+    messages = make_messages(events[-BURST_EVENTS:], fmt="json", bad_rate=bad_rate, seed=seed, now=now)
+    return produce(messages, kafka_config_from_env(settings.kafka_conn_id, env), settings.raw_topic)
+
+
+def _ingest_then_check(api: AirflowApi, say) -> list[str]:
+    """One ingestion run, then one health run; the alerts firing after it."""
+    for dag_id in (INGEST_DAG, HEALTH_DAG):
+        run = api.run_now(dag_id)
+        if run["state"] != "success":
+            raise RuntimeError(f"{dag_id} run {run['dag_run_id']} ended {run['state']}; see its task logs")
+    report = api.xcom(HEALTH_DAG, run["dag_run_id"], "check_health") or {}
+    firing = report.get("firing", [])
+    say(f"  {HEALTH_DAG}: firing now: {', '.join(firing) or 'nothing'}")
+    return firing
+
+
+def show_alert_lifecycle(
+    env: dict[str, str], settings: Settings, api: AirflowApi, inbox: Path, say=print
+) -> list[dict]:
+    """Plant a burst of bad messages, then clean traffic; return the notifications the inbox got meanwhile."""
+    api.wait_for_dags({HEALTH_DAG})
+    before = len(read_inbox(inbox))
+    say("health: a clean ingestion first, then a burst of bad messages, then clean traffic again")
+    _ingest_then_check(api, say)
+    sent = _produce_today(env, settings, bad_rate=0.5, seed=11)
+    say(f"  planted a burst: {sent} messages, about half of them bad")
+    burst = _ingest_then_check(api, say)
+    sent = _produce_today(env, settings, bad_rate=0.0, seed=12)
+    say(f"  clean traffic: {sent} messages")
+    after = _ingest_then_check(api, say)
+    received = read_inbox(inbox)[before:]
+    say(f"  the local receiver's inbox ({inbox}) got {len(received)} notification(s):")
+    for note in received:
+        subject = f"[{note['subject']}]" if note.get("subject") else ""
+        say(f"    {note.get('kind', '?'):9} {note.get('rule', '?')}{subject}: {note.get('message', '')}")
+    fired = any(f.startswith(WATCHED_RULE) for f in burst)
+    resolved = not any(f.startswith(WATCHED_RULE) for f in after)
+    say(f"  {WATCHED_RULE}: {'fired' if fired else 'did NOT fire'} on the burst, "
+        f"{'resolved' if resolved else 'still firing'} after clean traffic")  # fmt: skip
+    return received
