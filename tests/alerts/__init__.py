@@ -1,0 +1,1 @@
+"""Alert rules, their lifecycle, their persistence and their delivery (issue #11)."""

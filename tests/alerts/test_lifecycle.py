@@ -1,0 +1,106 @@
+"""The alert lifecycle with a faked clock (pure: no server): fires once, no repeat while it keeps firing, a
+reminder every N hours, resolves once, and a later firing is a new notification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from game_analytics.health.lifecycle import FIRING, RESOLVED, advance, notification_id
+from game_analytics.health.rules import Rule
+
+LAG = Rule("high_kafka_lag", "kafka_lag_messages", 100.0, "critical", "Ingestion is behind", "p{subject}: {value:.0f}")
+CHECK = Rule("check_failed", "failed_checks", 0.0, "high", "A check failed", "{subject}: {value:.0f}")
+# A Monday 00:30 UTC on the 1st of a month, in a leap year's February-March turn: nothing depends on the hour.
+T0 = datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class M:
+    metric: str
+    subject: str
+    value: float
+
+
+class Clock:
+    """Runs the lifecycle step after step, keeping the states like the store would."""
+
+    def __init__(self, reminder_hours=4.0, rules=(LAG,)):
+        self.states: dict = {}
+        self.sent: list = []
+        self.reminder_hours = reminder_hours
+        self.rules = rules
+
+    def at(self, now, *measurements):
+        step = advance(self.rules, measurements, self.states.values(), now, self.reminder_hours, lambda r: r.name)
+        self.states.update({(s.rule, s.subject): s for s in step.states})
+        self.sent.extend(step.notifications)
+        return step
+
+
+def kinds(notifications):
+    return [(n.subject, n.kind) for n in notifications]
+
+
+def test_fires_once_keeps_quiet_reminds_resolves_once_and_refires_as_new():
+    clock = Clock(reminder_hours=4)
+    clock.at(T0, M("kafka_lag_messages", "0", 50))
+    assert clock.sent == [] and clock.states == {}  # healthy subjects get no row
+    fired = clock.at(T0 + timedelta(minutes=5), M("kafka_lag_messages", "0", 500), M("kafka_lag_messages", "1", 5))
+    assert kinds(fired.notifications) == [("0", "firing")]
+    first = fired.notifications[0]
+    assert first.notification_id == f"high_kafka_lag|0|{(T0 + timedelta(minutes=5)).isoformat()}|firing"
+    assert (first.severity, first.summary, first.message, first.runbook_url) == (
+        "critical",
+        "Ingestion is behind",
+        "p0: 500",
+        "high_kafka_lag",
+    )
+    for minutes in range(10, 4 * 60 + 5, 5):  # still firing for almost 4 h: quiet
+        assert clock.at(T0 + timedelta(minutes=minutes), M("kafka_lag_messages", "0", 900)).notifications == []
+    assert clock.states[("high_kafka_lag", "0")].value == 900
+    reminder = clock.at(T0 + timedelta(minutes=4 * 60 + 5), M("kafka_lag_messages", "0", 900)).notifications
+    assert kinds(reminder) == [("0", "reminder")] and reminder[0].notification_id.endswith("|reminder|1")
+    assert clock.at(T0 + timedelta(minutes=4 * 60 + 10), M("kafka_lag_messages", "0", 900)).notifications == []
+    resolved = clock.at(T0 + timedelta(hours=5), M("kafka_lag_messages", "0", 100)).notifications  # 100 is not > 100
+    assert kinds(resolved) == [("0", "resolved")] and resolved[0].notification_id == first.notification_id.replace(
+        "|firing", "|resolved"
+    )
+    assert clock.states[("high_kafka_lag", "0")].status == RESOLVED
+    assert clock.at(T0 + timedelta(hours=6), M("kafka_lag_messages", "0", 10)).notifications == []
+    again = clock.at(T0 + timedelta(hours=7), M("kafka_lag_messages", "0", 101)).notifications
+    assert kinds(again) == [("0", "firing")] and again[0].notification_id != first.notification_id
+    assert len({n.notification_id for n in clock.sent}) == len(clock.sent) == 4
+
+
+def test_reminders_are_numbered_by_whole_intervals_and_zero_means_never():
+    clock = Clock(reminder_hours=1)
+    clock.at(T0, M("kafka_lag_messages", "2", 500))
+    clock.at(T0 + timedelta(minutes=150), M("kafka_lag_messages", "2", 500))  # a late health run: one reminder
+    clock.at(T0 + timedelta(minutes=215), M("kafka_lag_messages", "2", 500))
+    assert [n.notification_id.rsplit("|", 2)[-2:] for n in clock.sent[1:]] == [["reminder", "2"], ["reminder", "3"]]
+    never = Clock(reminder_hours=0)
+    for hours in range(0, 48):
+        never.at(T0 + timedelta(hours=hours), M("kafka_lag_messages", "2", 500))
+    assert kinds(never.sent) == [("2", "firing")]
+
+
+def test_a_subject_no_longer_measured_resolves_once():
+    clock = Clock(rules=(CHECK,))
+    subject = "level_metrics.not_null@2024-02-29"
+    clock.at(T0, M("failed_checks", subject, 3))
+    clock.at(T0 + timedelta(minutes=5))  # the check passed on re-run: it has no measurement any more
+    clock.at(T0 + timedelta(minutes=10))
+    assert kinds(clock.sent) == [(subject, FIRING), (subject, RESOLVED)]
+    assert "no longer reports" in clock.sent[1].message
+
+
+def test_the_same_step_twice_gives_the_same_ids_and_an_older_instant_changes_nothing():
+    clock = Clock()
+    step = clock.at(T0, M("kafka_lag_messages", "0", 500))
+    assert clock.at(T0, M("kafka_lag_messages", "0", 500)).notifications == []  # re-run of the same instant
+    recomputed = advance([LAG], [M("kafka_lag_messages", "0", 500)], [], T0, 4, lambda r: r.name)
+    assert [n.notification_id for n in recomputed.notifications] == [n.notification_id for n in step.notifications]
+    stale = clock.at(T0 - timedelta(minutes=5), M("kafka_lag_messages", "0", 1))
+    assert stale.states == [] and stale.notifications == []
+    assert notification_id("r", "", T0, "reminder", 2) == f"r||{T0.isoformat()}|reminder|2"
