@@ -12,14 +12,17 @@ import json
 import os
 import secrets
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from game_analytics.localstack.servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_STATE_DIR = Path(os.environ.get("GA_STATE_DIR") or REPO_ROOT / ".state")
 
 RAW_TOPIC_PARTITIONS = 8
 DLQ_TOPIC_PARTITIONS = 2
+DEFAULT_ALERT_RECEIVER_PORT = 9097
 
 
 @dataclass(frozen=True)
@@ -30,18 +33,23 @@ class StackPorts:
     bigquery_grpc: int = 9060
     kafka: int = 9092
     airflow: int = 8080
+    # The webhook receiver (the local inbox of alert notifications). Built without it (tests, benchmarks, which
+    # give every other port), it takes a free port; from_env gives it GA_ALERT_RECEIVER_PORT or 9097.
+    alert_receiver: int = field(default_factory=free_port)
 
     SETTINGS = {
         "bigquery": "GA_BQ_PORT",
         "bigquery_grpc": "GA_BQ_GRPC_PORT",
         "kafka": "GA_KAFKA_PORT",
         "airflow": "GA_AIRFLOW_PORT",
+        "alert_receiver": "GA_ALERT_RECEIVER_PORT",
     }
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> StackPorts:
         env = os.environ if environ is None else environ
-        return cls(**{name: int(env[var]) for name, var in cls.SETTINGS.items() if env.get(var)})
+        ports = {name: int(env[var]) for name, var in cls.SETTINGS.items() if env.get(var)}
+        return cls(**{"alert_receiver": DEFAULT_ALERT_RECEIVER_PORT, **ports})
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,11 @@ class StateDirs:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def alert_inbox(self) -> Path:
+        """The local webhook receiver's inbox: one JSON line per notification received."""
+        return self.logs / "alert-inbox.jsonl"
 
     def create(self) -> None:
         for path in (self.airflow_home, self.bigquery_data, self.gcs_root, self.logs):
@@ -149,6 +162,10 @@ def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "g
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(state.logs / "tasks"),
             "BQEMU_GCS_LOCAL_ROOT": str(state.gcs_root),
+            # Alerts go to the local receiver (launcher.py starts it; its inbox is StateDirs.alert_inbox)
+            "GA_ALERT_CHANNELS": "webhook",
+            "GA_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{ports.alert_receiver}/alerts",
+            "GA_AIRFLOW_BASE_URL": f"http://localhost:{ports.airflow}",
             "GA_STATE_DIR": str(state.root),
             "GA_SENSOR_POKE_SECONDS": "10",  # locally the data is there in seconds, not hours
             # The emulator runs BEGIN TRANSACTION by copying each table the script touches: per batch, all of

@@ -4,8 +4,9 @@
     python -m game_analytics.localstack.launcher up --once   # start, run the demo, print a summary, stop
     python -m game_analytics.localstack.launcher up --no-demo | --no-airflow
 
-Order: BigQuery emulator -> Tansu broker (+ topics) -> Airflow metadata DB -> api-server, scheduler,
-dag-processor, triggerer. Each server is health-checked before the next starts; logs are in ``.state/logs``.
+Order: BigQuery emulator -> Tansu broker (+ topics) -> alert receiver (the webhook inbox of notifications) ->
+Airflow metadata DB -> api-server, scheduler, dag-processor, triggerer. Each server is health-checked before the
+next starts; logs are in ``.state/logs``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class LocalStack:
         started = time.monotonic()
         self._start_bigquery()
         self._start_kafka()
+        self._start_alert_receiver()
         if self.with_airflow:
             self.start_airflow()
         self.say(f"local stack up in {time.monotonic() - started:.1f} s")
@@ -106,7 +108,7 @@ class LocalStack:
 
     # -- servers -------------------------------------------------------------------------------------------
     def _check_ports(self) -> None:
-        wanted = ["bigquery", "bigquery_grpc", "kafka"] + (["airflow"] if self.with_airflow else [])
+        wanted = ["bigquery", "bigquery_grpc", "kafka", "alert_receiver"] + (["airflow"] if self.with_airflow else [])
         for name in wanted:
             ensure_port_free(getattr(self.ports, name), name, StackPorts.SETTINGS[name])
 
@@ -151,6 +153,15 @@ class LocalStack:
         for future in admin.create_topics(new).values() if new else ():
             future.result(timeout=10)
         return True
+
+    def _start_alert_receiver(self) -> None:
+        argv = [
+            sys.executable, "-m", "game_analytics.localstack.alert_receiver",
+            "--host", bind_host(), "--port", str(self.ports.alert_receiver), "--inbox", str(self.state.alert_inbox),
+        ]  # fmt: skip
+        server = self._server("alert-receiver", argv)
+        server.wait_healthy(lambda: http_ok(f"http://127.0.0.1:{self.ports.alert_receiver}/"), timeout=30)
+        self.say(f"alert receiver on :{self.ports.alert_receiver} (inbox {self.state.alert_inbox})")
 
     def start_airflow(self) -> None:
         """Migrate the metadata DB, then run api-server, scheduler, dag-processor and triggerer."""

@@ -1,0 +1,14 @@
+-- Every alert's state (one row per rule and subject; a small table): the lifecycle's input (health/alert_store.py).
+SELECT
+    rule,
+    subject,
+    status,
+    severity,
+    value,
+    threshold,
+    message,
+    fired_at,
+    resolved_at,
+    last_notified_at,
+    updated_at
+FROM `{{ project }}.{{ dataset }}.alert_state`
