@@ -3,7 +3,9 @@
 A check is ``sql/<table>/checks/<name>.sql`` whose first lines are ``-- severity: fail|warn`` and
 ``-- description: ...``; its query returns the offending rows, so zero rows means it passed. Fail checks stop the
 run with a message naming the check, the table, the day and the offending values; warn checks are logged (and
-returned, so the task's XCom shows them in the UI) and the run goes on.
+returned, so the task's XCom shows them in the UI) and the run goes on. Given a warehouse client, every check's
+result (pass, warn or fail, with its message and first offending values) is written to ``check_results`` before a
+fail check raises, so the health page and the ``check_failed`` / ``check_warned`` alerts see it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from game_analytics.config import Settings
@@ -92,13 +95,26 @@ def discover_checks(table: str, settings: Settings) -> list[Check]:
 
 
 def run_table_checks(
-    run_query: Callable[[str], list[dict]], settings: Settings, table: str, day: str
+    run_query: Callable[[str], list[dict]],
+    settings: Settings,
+    table: str,
+    day: str,
+    *,
+    client=None,
+    dag_run_id: str | None = None,
 ) -> list[CheckResult]:
-    """Run every check of ``table`` for ``day``; raise DataQualityError if a fail check found rows."""
+    """Run every check of ``table`` for ``day``; raise DataQualityError if a fail check found rows.
+
+    With ``client``, the results replace the (``day``, ``table``) rows of ``check_results`` first (``dag_run_id``:
+    the daily run that ran them)."""
     results = []
     for check in discover_checks(table, settings):
         sql = render_sql(check.template, settings, ds=day)
         results.append(CheckResult(check, day, run_query(sql)))
+    if client is not None:
+        from game_analytics.health.records import record_check_results
+
+        record_check_results(client, settings, table, day, results, dag_run_id, datetime.now(UTC))
     for result in results:
         if result.passed:
             log.info("passed: %s on %s for %s", result.check.name, table, day)

@@ -44,14 +44,17 @@ def export_table(table: Table, settings: Settings, **kwargs) -> BigQueryInsertJo
 
 
 @task(multiple_outputs=False)
-def check_table(table: str, ds: str | None = None) -> dict:
-    """Run the checks stored next to ``table``; fail checks raise, warnings are logged and returned (XCom)."""
+def check_table(table: str, ds: str | None = None, run_id: str | None = None) -> dict:
+    """Run the checks stored next to ``table``; every result goes to ``check_results``, fail checks raise,
+    warnings are logged and returned (XCom)."""
     from game_analytics.daily.quality import run_table_checks
     from game_analytics.warehouse.client import airflow_bigquery_client, query_rows
 
     settings = load_settings()
     client = airflow_bigquery_client(settings)
-    results = run_table_checks(lambda sql: query_rows(client, sql), settings, table, ds)
+    results = run_table_checks(
+        lambda sql: query_rows(client, sql), settings, table, ds, client=client, dag_run_id=run_id
+    )
     return {
         "passed": [r.check.name for r in results if r.passed],
         "warnings": [r.message() for r in results if not r.passed],

@@ -141,8 +141,16 @@ class Tracker:
             state.caught_up_at = max(seen, state.caught_up_at) if state.caught_up_at else seen
 
 
+def topic_partitions(consumer, watch: BrokerWatch, kafka_config: dict, topic: str, conn_id: str) -> list[int]:
+    """Every partition of ``topic``, in order (the ingestion's consumer and the health DAG's lag probe ask so);
+    :class:`BrokerUnreachable` once the brokers have been down for the grace period."""
+    metadata = _topic_metadata(consumer, watch, kafka_config, topic, conn_id).topics.get(topic)
+    if metadata is None or metadata.error is not None or not metadata.partitions:
+        raise RuntimeError(f"topic {topic!r} not found: {metadata.error if metadata else 'no metadata'}")
+    return sorted(metadata.partitions)
+
+
 def _topic_metadata(consumer, watch: BrokerWatch, kafka_config: dict, topic: str, conn_id: str):
-    """The topic's metadata; :class:`BrokerUnreachable` once the brokers have been down for the grace period."""
     from confluent_kafka import KafkaError, KafkaException
 
     started = time.monotonic()
@@ -172,14 +180,10 @@ def open_consumer(kafka_config: dict, topic: str, group_id: str, warehouse_offse
     watch = BrokerWatch(kafka_config)
     consumer = Consumer({**consumer_config(kafka_config, group_id), "error_cb": watch})
     try:
-        metadata = _topic_metadata(consumer, watch, kafka_config, topic, conn_id).topics.get(topic)
+        partitions = topic_partitions(consumer, watch, kafka_config, topic, conn_id)
     except BaseException:
         consumer.close()
         raise
-    if metadata is None or metadata.error is not None or not metadata.partitions:
-        consumer.close()
-        raise RuntimeError(f"topic {topic!r} not found: {metadata.error if metadata else 'no metadata'}")
-    partitions = sorted(metadata.partitions)
     try:
         committed = {
             tp.partition: tp.offset

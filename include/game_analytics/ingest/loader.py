@@ -12,7 +12,9 @@ Per batch:
    and its rows already in the warehouse are skipped. The re-read gives each message the same verdict (the
    validator's time checks use the message's Kafka timestamp, not the run's clock), so a message cannot land
    in ``events`` and ``events_dlq`` both;
-3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts.
+3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts; and,
+   only when the batch added some of its dead letters but not all, which ones per reason
+   (``ingestion_runs/batch_dead_letters_by_reason.sql``).
 
 De-duplication scope: an ``event_id`` is stored once among all events whose dates lie within the validator's
 maximum event age (:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other. The MERGE matches
@@ -36,7 +38,8 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from game_analytics.config import Settings
@@ -56,6 +59,7 @@ DLQ_COLUMNS = (
 class LoadResult:
     loaded: int  # rows added to `events`
     dead_lettered: int  # rows added to `events_dlq`
+    dead_lettered_by_reason: Counter = field(default_factory=Counter)  # reason code -> of those rows
 
 
 class WarehouseLoader:
@@ -142,7 +146,23 @@ class WarehouseLoader:
     def commit(self, batch: PreparedBatch) -> LoadResult:
         """Step 2 and 3: the transaction, then the counts of what it added."""
         rows = list(self.client.query(self.transaction_sql(batch)).result())
-        return LoadResult(loaded=int(rows[0]["loaded"]), dead_lettered=int(rows[0]["dead_lettered"]))
+        loaded, dead_lettered = int(rows[0]["loaded"]), int(rows[0]["dead_lettered"])
+        return LoadResult(loaded, dead_lettered, self._added_by_reason(batch, dead_lettered))
+
+    def _added_by_reason(self, batch: PreparedBatch, dead_lettered: int) -> Counter:
+        """Reason code -> dead letters the batch added: all of its own or none without asking the warehouse, else
+        its rows in ``events_dlq`` (some of its messages had been dead-lettered by an earlier read)."""
+        if dead_lettered == 0:
+            return Counter()
+        if dead_lettered == len(batch.dead_letters):
+            return Counter(dead.reason for dead in batch.dead_letters)
+        sql = render_sql(
+            "ingestion_runs/batch_dead_letters_by_reason.sql",
+            self.settings,
+            topic=self.topic,
+            ingested_at=batch.ingested_at.astimezone(UTC).isoformat(),
+        )
+        return Counter({row["reason_code"]: row["dead_letters"] for row in self.client.query(sql).result()})
 
     def drop_staging(self) -> None:
         for table_id in (self.staging_events, self.staging_dlq):

@@ -16,6 +16,10 @@ event_id, dead letters keyed by topic/partition/offset, offsets only move forwar
 Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` makes the process SIGKILL itself the n-th time (default the
 first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove the guarantee; it is inert
 unless the variable is set.
+
+A run that ends well records itself in ``ingestion_runs`` (health/records.py), keyed by ``run_id`` (the Airflow
+run id from the DAG, so a retried task replaces its row): the health measurements read events/s, the DLQ rate and
+dead letters per reason from there.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ import os
 import signal
 import tempfile
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from game_analytics.config import Settings
+from game_analytics.health.records import record_ingestion_run
 from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
@@ -43,6 +49,12 @@ log = logging.getLogger(__name__)
 CRASH_POINTS = ("mid_batch", "after_staging", "after_warehouse_commit", "during_kafka_commit", "after_kafka_commit")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # caught_up_at of a partition that has not caught up yet
 _reached: Counter = Counter()
+DEFAULT_CONSUMER_GROUP = "game-events-ingest"
+
+
+def consumer_group(kafka_config: dict, group_id: str | None = None) -> str:
+    """The ingestion's consumer group: ``group_id``, else the connection's ``group.id``, else the default."""
+    return group_id or kafka_config.get("group.id") or DEFAULT_CONSUMER_GROUP
 
 
 def crash_point(name: str, before_kill=None) -> None:
@@ -63,6 +75,9 @@ def crash_point(name: str, before_kill=None) -> None:
 class IngestionReport:
     topic: str
     consumer_group: str
+    run_id: str = ""
+    started_at: str = ""  # ISO-8601 UTC, as XCom carries it
+    finished_at: str = ""
     batches: int = 0
     consumed: int = 0
     loaded: int = 0  # rows added to `events`
@@ -71,6 +86,7 @@ class IngestionReport:
     already_stored: int = 0  # valid, and their event_id was already in `events` (in-batch duplicates included)
     already_dead_lettered: int = 0  # invalid, and their dead letter (topic, partition, offset) already kept
     rejected: int = 0  # invalid messages seen (dead-lettered now or before)
+    dead_lettered_by_reason: dict = field(default_factory=dict)  # reason code -> rows this run added to `events_dlq`
     avro: int = 0
     consumer_lag: int | None = None
     seconds: float = 0.0
@@ -165,6 +181,8 @@ def _acknowledge(written: _Written | None, consumer, tracker: Tracker, report: I
     report.consumed += batch.consumed
     report.loaded += result.loaded
     report.dead_lettered += result.dead_lettered
+    by_reason = Counter(report.dead_lettered_by_reason) + result.dead_lettered_by_reason
+    report.dead_lettered_by_reason = dict(sorted(by_reason.items()))
     report.rejected += len(batch.dead_letters)
     report.already_stored += batch.valid - result.loaded
     report.already_dead_lettered += len(batch.dead_letters) - result.dead_lettered
@@ -186,20 +204,27 @@ def run_ingestion(
     max_run_seconds: float,
     group_id: str | None = None,
     client=None,
+    run_id: str | None = None,
 ) -> IngestionReport:
     """Drain ``settings.raw_topic`` into the warehouse in bounded micro-batches, exactly once per event_id.
 
     ``kafka_config`` is the librdkafka config of the ``kafka_default`` connection; ``group_id`` overrides its
-    ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`).
+    ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`). ``run_id`` keys the run's
+    ``ingestion_runs`` row (the DAG passes Airflow's run id; default a new uuid).
     """
     import duckdb
 
     from game_analytics.warehouse.client import bigquery_client
 
     started = time.monotonic()
-    group = group_id or kafka_config.get("group.id") or "game-events-ingest"
+    group = consumer_group(kafka_config, group_id)
     client = client or bigquery_client(settings)
-    report = IngestionReport(topic=settings.raw_topic, consumer_group=group)
+    report = IngestionReport(
+        topic=settings.raw_topic,
+        consumer_group=group,
+        run_id=run_id or uuid.uuid4().hex,
+        started_at=datetime.now(UTC).isoformat(),
+    )
     loader = WarehouseLoader(client, settings, settings.raw_topic, group)
     clock = _Clock(report.timings)
     consumer, tracker = open_consumer(
@@ -264,6 +289,8 @@ def run_ingestion(
         con.close()
     report.seconds = round(time.monotonic() - started, 3)
     report.events_per_second = round(report.consumed / report.seconds, 1) if report.seconds else 0.0
+    report.finished_at = datetime.now(UTC).isoformat()
+    record_ingestion_run(client, settings, report)
     log.info("ingestion run: %s", {k: v for k, v in report.to_dict().items() if k != "partitions"})
     return report
 

@@ -1,0 +1,175 @@
+{#- Every warehouse-side health measurement at the instant now_ts (a TIMESTAMP literal), as rows (metric, subject,
+    value) in one statement (health/measure.py; the metric names are health/metrics.py's). Each read is bounded to
+    the partitions it needs, and to what had happened by now_ts, so a re-run of an instant measures the same:
+    - events: event_date from now's day - 3 to now's day + 1 (freshness, the days that had events);
+    - ingestion_runs: finished in the 2 days before now (the last run, the DLQ rate's runs, the last 24 h);
+    - event_volume_hourly: the 24 hourly buckets up to now (refresh_event_volume keeps them);
+    - check_results: days now's day - 7 .. now's day; dag_run_outcomes: finished in the 7 days before now.
+    With no event or run in its window, freshness and the time since the last run are at least the window's
+    length (the window's start is used): nothing seen is as bad as the oldest thing the query may look at. -#}
+{% set today = "DATE(" ~ now_ts ~ ")" -%}
+{% set runs_since = "TIMESTAMP_SUB(" ~ now_ts ~ ", INTERVAL 2 DAY)" -%}
+{% set seconds_before_now = "(UNIX_MILLIS(" ~ now_ts ~ ") - UNIX_MILLIS(%s)) / 1000" -%}
+WITH runs AS (
+    SELECT
+        finished_at,
+        consumed,
+        dead_lettered,
+        events_per_second,
+        dead_lettered_by_reason
+    FROM `{{ project }}.{{ dataset }}.ingestion_runs`
+    WHERE finished_at > {{ runs_since }} AND finished_at <= {{ now_ts }}
+),
+
+recent_events AS (
+    SELECT
+        event_date,
+        MAX(ingested_at) AS newest_ingested_at
+    FROM `{{ project }}.{{ dataset }}.events`
+    WHERE
+        event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_ADD({{ today }}, INTERVAL 1 DAY)
+        AND ingested_at <= {{ now_ts }}
+    GROUP BY event_date
+),
+
+daily_successes AS (
+    SELECT DISTINCT day
+    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
+    WHERE
+        finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY)
+        AND finished_at <= {{ now_ts }}
+        AND dag_id = {{ daily_dag | sql_string }}
+        AND state = 'success'
+        AND day IS NOT NULL
+),
+
+latest_outcomes AS (
+    SELECT
+        dag_id AS outcome_dag_id,
+        state,
+        ROW_NUMBER() OVER (PARTITION BY dag_id ORDER BY finished_at DESC) AS newest_first
+    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
+    WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY) AND finished_at <= {{ now_ts }}
+),
+
+last_run AS (
+    SELECT events_per_second
+    FROM runs
+    ORDER BY finished_at DESC
+    LIMIT 1
+),
+
+dlq_rate_runs AS (
+    SELECT
+        dead_lettered,
+        consumed
+    FROM runs
+    WHERE consumed > 0
+    ORDER BY finished_at DESC
+    LIMIT {{ dlq_rate_runs }}
+),
+
+volume AS (
+    SELECT
+        event_group AS group_name,
+        events
+    FROM `{{ project }}.{{ dataset }}.event_volume_hourly`
+    WHERE
+        hour > TIMESTAMP_SUB(TIMESTAMP_TRUNC({{ now_ts }}, HOUR), INTERVAL 24 HOUR)
+        AND hour <= {{ now_ts }}
+)
+
+SELECT
+    'freshness_seconds' AS metric,
+    '' AS subject,
+    {{ seconds_before_now | format(
+        "COALESCE(MAX(newest_ingested_at), TIMESTAMP(DATE_SUB(" ~ today ~ ", INTERVAL 2 DAY)))"
+    ) }} AS value
+FROM recent_events
+WHERE event_date >= DATE_SUB({{ today }}, INTERVAL 2 DAY)
+
+UNION ALL
+
+SELECT
+    'seconds_since_successful_ingestion' AS metric,
+    '' AS subject,
+    {{ seconds_before_now | format("COALESCE(MAX(finished_at), " ~ runs_since ~ ")") }} AS value
+FROM runs
+
+UNION ALL
+
+SELECT
+    'events_per_second' AS metric,
+    '' AS subject,
+    COALESCE(ANY_VALUE(events_per_second), 0) AS value
+FROM last_run
+
+UNION ALL
+
+SELECT
+    'dlq_rate' AS metric,
+    '' AS subject,
+    COALESCE(SAFE_DIVIDE(SUM(dead_lettered), SUM(consumed)), 0) AS value
+FROM dlq_rate_runs
+{%- for reason in reasons %}
+
+    UNION ALL
+
+    SELECT
+        'dead_lettered_24h' AS metric,
+        {{ reason | sql_string }} AS subject,
+        COALESCE(SUM(CAST(JSON_VALUE(dead_lettered_by_reason, '$.{{ reason }}') AS INT64)), 0) AS value
+    FROM runs
+    WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 24 HOUR)
+{%- endfor %}
+
+UNION ALL
+
+SELECT
+    'events_24h' AS metric,
+    event_group AS subject,
+    COALESCE(SUM(volume.events), 0) AS value
+FROM
+    UNNEST([
+        {%- for group in event_groups %}
+            {{ group | sql_string }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ]) AS event_group
+LEFT JOIN volume ON event_group = volume.group_name
+GROUP BY event_group
+
+UNION ALL
+
+SELECT
+    'daily_metrics_late_seconds' AS metric,
+    CAST(event_date AS STRING) AS subject,
+    {{ seconds_before_now | format("TIMESTAMP(DATE_ADD(event_date, INTERVAL 1 DAY))") }} AS value
+FROM recent_events
+WHERE
+    event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+    AND event_date NOT IN (SELECT daily_successes.day FROM daily_successes)
+
+UNION ALL
+
+SELECT
+    IF(status = 'fail', 'failed_checks', 'warned_checks') AS metric,
+    CONCAT(table_name, '.', check_name, '@', CAST(day AS STRING)) AS subject,
+    offending_rows AS value
+FROM `{{ project }}.{{ dataset }}.check_results`
+WHERE
+    day BETWEEN DATE_SUB({{ today }}, INTERVAL 7 DAY) AND {{ today }}
+    AND status IN ('fail', 'warn')
+
+UNION ALL
+
+SELECT
+    'dag_run_failed' AS metric,
+    dag_id AS subject,
+    IF(latest.state = 'failed', 1, 0) AS value
+FROM
+    UNNEST([
+        {%- for dag in dag_ids %}
+            {{ dag | sql_string }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ]) AS dag_id
+LEFT JOIN latest_outcomes AS latest ON dag_id = latest.outcome_dag_id AND latest.newest_first = 1
