@@ -32,6 +32,7 @@ from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DAILY_DAG, DEFAULT_ARGS
 from game_analytics.daily.graph import build_daily_tasks
+from game_analytics.health.dag_callbacks import outcome_callbacks
 from game_analytics.timetables import DayAfterTimetable
 from game_analytics.warehouse.sql_templates import SQL_DIR, sql_context
 
@@ -46,6 +47,8 @@ with DAG(
     catchup=False,
     max_active_runs=3,
     default_args=DEFAULT_ARGS,
+    # outcomes into dag_run_outcomes (health page, alerts); failures notified at once
+    **outcome_callbacks(),
     tags=["game-analytics", "bigquery", "daily"],
     doc_md=__doc__,
     template_searchpath=[str(SQL_DIR)],

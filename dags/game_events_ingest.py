@@ -30,6 +30,7 @@ from game_analytics.assets import raw_topic_asset, table_asset
 from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DEFAULT_ARGS, INGEST_DAG
+from game_analytics.health.dag_callbacks import outcome_callbacks
 from game_analytics.warehouse.setup_task import create_tables
 
 settings = load_settings()
@@ -55,6 +56,7 @@ def ingest(**context) -> dict:
         max_batch_seconds=settings.ingest_max_batch_seconds,
         max_run_seconds=settings.ingest_max_run_seconds,
         group_id=conf.get("group_id"),
+        run_id=context["run_id"],  # its row in ingestion_runs; a retried task replaces it
         client=airflow_bigquery_client(settings),
     )
     return report.to_dict()
@@ -67,6 +69,8 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    # outcomes into dag_run_outcomes (health page, alerts); failures notified at once
+    **outcome_callbacks(),
     tags=["game-analytics", "kafka", "bigquery", "ingestion"],
     doc_md=__doc__,
 ):

@@ -52,6 +52,23 @@ def test_dag_policy(dagbag):
     assert not problems, "\n".join(problems)
 
 
+def test_every_dag_notifies_its_failures_and_pipeline_dags_record_outcomes(dagbag):
+    """One notifier for every DAG's failure; the pipeline DAGs' outcomes feed the health page and the alerts."""
+    from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+    from game_analytics.health.dag_callbacks import record_failure, record_success
+    from game_analytics.notify.notifier import PipelineNotifier
+
+    def callbacks(value):
+        return value if isinstance(value, list) else [value] if value else []
+
+    for dag_id, dag in dagbag.dags.items():
+        on_failure = callbacks(dag.on_failure_callback)
+        assert any(isinstance(c, PipelineNotifier) for c in on_failure), f"{dag_id}: failures not notified"
+        if dag_id in (INGEST_DAG, DAILY_DAG):
+            assert record_failure in on_failure, f"{dag_id}: failed runs not recorded"
+            assert callbacks(dag.on_success_callback) == [record_success], f"{dag_id}: successes not recorded"
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_dag_constructor_is_explicit(path):
     """catchup, max_active_runs and a static start_date are written out, never left to configuration."""

@@ -22,13 +22,12 @@ def _run_day(context) -> date | None:
 
 
 def _record(context, state: str) -> None:
-    from game_analytics.health.records import record_dag_run_outcome
-
     from game_analytics.config import load_settings
+    from game_analytics.health.records import record_dag_run_outcome
     from game_analytics.warehouse.client import airflow_bigquery_client
 
     settings = load_settings()
-    ti = context.get("ti")
+    ti, dag_run = context.get("ti"), context.get("dag_run")
     failed = getattr(ti, "task_id", "") if state == "failed" and ti is not None else ""
     record_dag_run_outcome(
         airflow_bigquery_client(settings),
@@ -38,7 +37,7 @@ def _record(context, state: str) -> None:
         day=_run_day(context),
         state=state,
         failed_tasks=failed,
-        finished_at=datetime.now(UTC),
+        finished_at=getattr(dag_run, "end_date", None) or datetime.now(UTC),
     )
 
 

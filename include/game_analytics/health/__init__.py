@@ -1,0 +1,1 @@
+"""Operations: health measurements, alert rules and their lifecycle, the health run of ``pipeline_health``."""
