@@ -69,6 +69,22 @@ dlq_rate_runs AS (
     LIMIT {{ dlq_rate_runs }}
 ),
 
+-- One pass over the last 24 h of runs: every reason code's sum from the runs' JSON objects (reason -> count).
+dead_letters_24h AS (
+    SELECT
+        [
+            {%- for reason in reasons %}
+                STRUCT(
+                    {{ reason | sql_string }} AS reason,
+                    COALESCE(SUM(CAST(JSON_VALUE(dead_lettered_by_reason, '$.{{ reason }}') AS INT64)), 0)
+                        AS dead_letters
+                ){{ "," if not loop.last }}
+            {%- endfor %}
+        ] AS reasons
+    FROM runs
+    WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 24 HOUR)
+),
+
 volume AS (
     SELECT
         event_group AS group_name,
@@ -111,17 +127,14 @@ SELECT
     '' AS subject,
     COALESCE(SAFE_DIVIDE(SUM(dead_lettered), SUM(consumed)), 0) AS value
 FROM dlq_rate_runs
-{%- for reason in reasons %}
 
-    UNION ALL
+UNION ALL
 
-    SELECT
-        'dead_lettered_24h' AS metric,
-        {{ reason | sql_string }} AS subject,
-        COALESCE(SUM(CAST(JSON_VALUE(dead_lettered_by_reason, '$.{{ reason }}') AS INT64)), 0) AS value
-    FROM runs
-    WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 24 HOUR)
-{%- endfor %}
+SELECT
+    'dead_lettered_24h' AS metric,
+    per_reason.reason AS subject,
+    per_reason.dead_letters AS value
+FROM dead_letters_24h, UNNEST(dead_letters_24h.reasons) AS per_reason
 
 UNION ALL
 

@@ -1,0 +1,169 @@
+"""Each warehouse-side health measurement against the real emulator, at explicit instants (``now`` is an input):
+a plain afternoon, and just after midnight on a Monday, on the 1st of a month, on Feb 29 and the day after it.
+
+Rows are seeded relative to ``now``, including rows just outside each window and rows after ``now`` (a
+measurement of an instant ignores what happened later), so every bound is exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+from game_analytics.events.reasons import Reason
+from game_analytics.health.measure import Measurement, measure, refresh_event_volume
+from game_analytics.health.records import record_dag_run_outcome
+from game_analytics.warehouse.client import query_rows
+from tests.health.conftest import FIXED, INSTANT_IDS, INSTANTS
+from tests.health.rows import by_subject, ingested_event, naive, run_row, single
+from tests.sql.rows import LEVEL_START, PURCHASE, SESSION_START, Warehouse
+
+pytestmark = pytest.mark.stack
+MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
+
+
+def midnight(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("now", INSTANTS[:3], ids=INSTANT_IDS[:3])
+def test_ingestion_measurements(warehouse, settings, now):
+    wh = Warehouse(warehouse, settings)
+    wh.insert(
+        "ingestion_runs",
+        [
+            run_row(now - 25 * HOUR, 100, {"malformed_json": 50}),  # a DLQ-rate run, but not of the last 24 h
+            run_row(now - 20 * MINUTE, 0),  # consumed nothing: not one of the DLQ rate's runs
+            run_row(now - 15 * MINUTE, 200, {"invalid_price": 2}),
+            run_row(now - 10 * MINUTE, 100, {"malformed_json": 1}),
+            run_row(now - 5 * MINUTE, 300, eps=42.5),
+            run_row(now + MINUTE, 1000, {"malformed_json": 1000}, eps=999.0),  # after now: not seen
+            run_row(now - 3 * DAY, 10, {"oversize": 10}),  # outside the 2-day window
+        ],
+    )
+    wh.insert_events(
+        [
+            ingested_event(SESSION_START, now - 12 * MINUTE, now - 10 * MINUTE),  # the newest stored by now
+            ingested_event(SESSION_START, now - 30 * MINUTE, now + MINUTE),  # stored after now
+            ingested_event(SESSION_START, now - 5 * DAY, now - MINUTE),  # an event day outside the window
+        ]
+    )
+    measured = measure(warehouse, settings, now)
+
+    assert single(measured, "freshness_seconds") == 600
+    assert single(measured, "seconds_since_successful_ingestion") == 300
+    assert single(measured, "events_per_second") == 42.5
+    assert single(measured, "dlq_rate") == pytest.approx((0 + 1 + 2) / (300 + 100 + 200))  # the last 3 runs
+    dead = by_subject(measured, "dead_lettered_24h")
+    assert set(dead) == {r.value for r in Reason}  # every reason, 0 when none
+    assert {r: v for r, v in dead.items() if v} == {"malformed_json": 1, "invalid_price": 2}
+
+
+def test_nothing_seen_is_as_bad_as_the_window_and_rates_are_zero(warehouse, settings):
+    measured = measure(warehouse, settings, FIXED)
+    assert single(measured, "seconds_since_successful_ingestion") == 2 * 86400  # no run in the 2-day window
+    # No event: at least since the start of the day 2 days back.
+    assert single(measured, "freshness_seconds") == (FIXED - midnight(FIXED - 2 * DAY)).total_seconds()
+    assert single(measured, "dlq_rate") == 0 and single(measured, "events_per_second") == 0
+    assert set(by_subject(measured, "events_24h").values()) == {0}
+    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 0}
+    assert not by_subject(measured, "daily_metrics_late_seconds") and not by_subject(measured, "failed_checks")
+
+
+@pytest.mark.parametrize("now", INSTANTS[:3], ids=INSTANT_IDS[:3])
+def test_event_volume_per_hour_and_group(warehouse, settings, now):
+    wh = Warehouse(warehouse, settings)
+    wh.insert_events(
+        [
+            ingested_event(LEVEL_START, now - 10 * MINUTE),  # the current hour
+            ingested_event(LEVEL_START, now - 10 * MINUTE),
+            ingested_event(PURCHASE, now - 23 * HOUR),  # 23 buckets back: the oldest counted
+            ingested_event(SESSION_START, now - 24 * HOUR - 40 * MINUTE),  # 25 buckets back: not counted
+            ingested_event(SESSION_START, now + 5 * MINUTE),  # after now
+        ]
+    )
+    refresh_event_volume(warehouse, settings, now)
+    first = query_rows(warehouse, f"SELECT * FROM {settings.table('event_volume_hourly')} WHERE hour > '2000-01-01'")
+    refresh_event_volume(warehouse, settings, now)  # a re-run changes nothing
+    again = query_rows(warehouse, f"SELECT * FROM {settings.table('event_volume_hourly')} WHERE hour > '2000-01-01'")
+    assert sorted(first, key=str) == sorted(again, key=str)
+    assert {(r["hour"], r["event_group"], r["events"]) for r in first} == {
+        (hour_of(now - 10 * MINUTE), "level", 2),
+        (hour_of(now - 23 * HOUR), "purchase", 1),
+    }
+    assert {r["measured_at"] for r in first} == {now}
+    assert by_subject(measure(warehouse, settings, now), "events_24h") == {"level": 2, "purchase": 1, "session": 0}
+
+    wh.insert_events([ingested_event(PURCHASE, now - 2 * HOUR)])  # a late event: its hour is updated
+    refresh_event_volume(warehouse, settings, now + MINUTE)
+    assert by_subject(measure(warehouse, settings, now + MINUTE), "events_24h")["purchase"] == 2
+
+
+@pytest.mark.parametrize("now", INSTANTS, ids=INSTANT_IDS)
+def test_daily_metrics_late_per_day(warehouse, settings, now):
+    today = midnight(now)
+    wh = Warehouse(warehouse, settings)
+    wh.insert_events([ingested_event(SESSION_START, today - n * DAY + HOUR, now - HOUR) for n in range(0, 5)])
+    finished = today - DAY + HOUR  # the runs of D-2 and D-3 ended on D-1 (before now)
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d2", (today - 2 * DAY).date(), "success", "", finished)
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d3", (today - 3 * DAY).date(), "failed", "x", finished)
+    # A success of D-1 that ends after now is not seen by a measurement of now.
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d1", (today - DAY).date(), "success", "", now + MINUTE)
+    # Another DAG's success says nothing about D-3.
+    record_dag_run_outcome(warehouse, settings, INGEST_DAG, "i", (today - 3 * DAY).date(), "success", "", finished)
+
+    late = by_subject(measure(warehouse, settings, now), "daily_metrics_late_seconds")
+    # D-1 ended at today's midnight, D-3 at D-2's; today has not ended; D-4 is outside the 3 days looked at.
+    assert late == {
+        (today - DAY).date().isoformat(): (now - today).total_seconds(),
+        (today - 3 * DAY).date().isoformat(): (now - (today - 2 * DAY)).total_seconds(),
+    }
+
+
+@pytest.mark.parametrize("now", INSTANTS, ids=INSTANT_IDS)
+def test_failed_and_warned_checks_and_failed_dags(warehouse, settings, now):
+    today = midnight(now).date()
+    wh = Warehouse(warehouse, settings)
+
+    def check(day_offset: int, name: str, status: str, rows: int) -> dict:
+        severity = "warn" if status == "warn" else "fail"
+        return {"day": today - timedelta(days=day_offset), "table_name": "level_metrics", "check_name": name,
+                "severity": severity, "status": status, "offending_rows": rows, "checked_at": naive(now)}  # fmt: skip
+
+    wh.insert(
+        "check_results",
+        [
+            check(1, "rates_in_unit_interval", "fail", 3),
+            check(1, "key_unique_not_null", "pass", 0),
+            check(2, "volume", "warn", 5),
+            check(7, "volume", "warn", 1),  # the 7th day back: still shown
+            check(8, "rates_in_unit_interval", "fail", 9),  # older than 7 days
+        ],
+    )
+    at = lambda d: f"level_metrics.{{}}@{today - timedelta(days=d)}"  # noqa: E731
+    for dag, run, state, finished in (
+        (INGEST_DAG, "i1", "failed", now - HOUR),
+        (INGEST_DAG, "i2", "success", now - 10 * MINUTE),  # the latest: recovered
+        (DAILY_DAG, "d1", "success", now - 2 * DAY),
+        (DAILY_DAG, "d2", "failed", now - HOUR),  # the latest: failed
+        (DAILY_DAG, "d3", "success", now + MINUTE),  # after now
+    ):
+        record_dag_run_outcome(warehouse, settings, dag, run, None, state, "t" if state == "failed" else "", finished)
+
+    measured = measure(warehouse, settings, now)
+    assert by_subject(measured, "failed_checks") == {at(1).format("rates_in_unit_interval"): 3}
+    assert by_subject(measured, "warned_checks") == {at(2).format("volume"): 5, at(7).format("volume"): 1}
+    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 1}
+    assert all(isinstance(m, Measurement) for m in measured)
+
+
+def test_now_must_be_aware(warehouse, settings):
+    with pytest.raises(ValueError, match="timezone"):
+        measure(warehouse, settings, datetime(2026, 3, 10, 12, 0))
+    assert measure(warehouse, settings, datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
