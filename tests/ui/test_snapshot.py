@@ -19,7 +19,7 @@ pytestmark = pytest.mark.stack
 
 NOWS = [
     datetime(2026, 3, 2, 0, 30, tzinfo=UTC),  # a Monday, 00:30
-    datetime(2026, 6, 1, 0, 5, tzinfo=UTC),  # the 1st of a month
+    datetime(2026, 6, 1, 0, 5, 0, 123456, tzinfo=UTC),  # the 1st of a month (and a fraction of a second)
     datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC),  # a leap day, its last second
 ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from game_analytics.config import Settings
 from game_analytics.dag_defaults import DAILY_DAG
@@ -92,8 +92,13 @@ class HealthSnapshot:
         return [current - timedelta(hours=n) for n in range(VOLUME_HOURS, -1, -1)]
 
 
-def _timestamp(value: datetime) -> str:
-    return value.isoformat()
+def _timestamp(value: datetime, round_up: bool = False) -> str:
+    """A UTC instant as SQL text, in whole seconds (the emulator misreads fractional seconds in a literal); an upper
+    bound is rounded up so that it still includes its own second."""
+    whole = value.astimezone(UTC).replace(microsecond=0)
+    if round_up and whole != value:
+        whole += timedelta(seconds=1)
+    return f"{whole:%Y-%m-%d %H:%M:%S}+00:00"
 
 
 def read_snapshot(client, settings: Settings, now: datetime) -> HealthSnapshot:
@@ -128,7 +133,7 @@ def _read_measurements(client, settings: Settings, snapshot: HealthSnapshot) -> 
         "health_measurements/latest.sql",
         settings,
         since=_timestamp(snapshot.now - MEASUREMENT_LOOKBACK),
-        now=_timestamp(snapshot.now),
+        now=_timestamp(snapshot.now, round_up=True),
     )
     for row in query_rows(client, sql):
         snapshot.measured_at = row["measured_at"]
@@ -158,7 +163,7 @@ def _read_runs_and_checks(client, settings: Settings, snapshot: HealthSnapshot) 
         last_day=last_day,
         # a run of D finishes after D ends; a later backfill of D still counts, up to now
         finished_since=_timestamp(datetime.combine(snapshot.run_days[-1], datetime.min.time(), snapshot.now.tzinfo)),
-        now=_timestamp(snapshot.now),
+        now=_timestamp(snapshot.now, round_up=True),
     )
     for row in query_rows(client, runs_sql):
         snapshot.runs[row["day"]] = DailyRun(

@@ -8,6 +8,7 @@ the markdown is not rendered (escaped). No Airflow import.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -31,19 +32,24 @@ def runbooks_file(settings: Settings) -> Path:
     return find_sql_dir(settings).parent / "docs" / "runbooks.md"
 
 
+def heading_id(text: str) -> str:
+    """``## high_kafka_lag`` -> ``high_kafka_lag`` (a rule's name stays as is); other text -> a dashed slug."""
+    return re.sub(r"[^\w-]+", "-", text.strip().strip("`")).strip("-")
+
+
 def _anchor_headings(md: MarkdownIt) -> MarkdownIt:
-    def heading_open(tokens, index, options, env):
+    def heading_open(renderer, tokens, index, options, env):
         token = tokens[index]
         inline = tokens[index + 1]
-        token.attrSet("id", inline.content.strip().strip("`").strip())
-        return md.renderer.renderToken(tokens, index, options, env)
+        token.attrSet("id", heading_id(inline.content))
+        return renderer.renderToken(tokens, index, options, env)
 
     md.add_render_rule("heading_open", heading_open)
     return md
 
 
 def render_markdown(text: str) -> str:
-    return _anchor_headings(MarkdownIt("commonmark", {"html": False})).render(text)
+    return _anchor_headings(MarkdownIt("commonmark", {"html": False}).enable("table")).render(text)
 
 
 def render_runbooks(settings: Settings, rules: list[Rule], back_url: str) -> str:
