@@ -14,6 +14,7 @@ Their rules and dashboard are checked against the pipeline in tests/test_prometh
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -294,6 +295,17 @@ def test_monitoring_files_are_mounted_where_the_services_read_them(services):
     assert (REPO_ROOT / _mounts(grafana)[str(home.parent)] / home.name).is_file()
 
 
+def _module_constant(path: Path, name: str) -> str:
+    tree = ast.parse(path.read_text())
+    values = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [getattr(target, "id", "") for target in node.targets] == [name]
+    ]
+    assert len(values) == 1, f"{path.name} defines {name} {len(values)} times"
+    return values[0]
+
+
 def test_airflow_sends_statsd_to_the_exporter_and_prometheus_scrapes_what_listens(services):
     udp_port = _flag(services["statsd-exporter"], "statsd.listen-udp").rsplit(":", 1)[1]
     mappings = yaml.safe_load((REPO_ROOT / "deploy/statsd/mappings.yml").read_text())["mappings"]
@@ -318,7 +330,10 @@ def test_airflow_sends_statsd_to_the_exporter_and_prometheus_scrapes_what_listen
             host, port = target.rsplit(":", 1)
             assert listens.get(host) == port, f"{job['job_name']}: nothing listens on {target}"
     health = jobs["pipeline-health"]
-    assert health["metrics_path"] == "/pipeline-health/metrics"
+    # The plugin's prefix and route, read from the source (importing the plugin imports Airflow).
+    prefix = _module_constant(REPO_ROOT / "plugins" / "game_analytics_plugin.py", "HEALTH_PREFIX")
+    assert '@app.get("/metrics"' in (REPO_ROOT / "include/game_analytics/health_ui/app.py").read_text()
+    assert health["metrics_path"] == prefix + "/metrics"
     assert health["static_configs"][0]["targets"] == ["airflow-apiserver:" + listens["airflow-apiserver"]]
 
 
@@ -341,7 +356,9 @@ def test_prometheus_gets_the_metrics_token_from_the_environment_on_a_tmpfs(servi
     assert job["authorization"]["type"] == "Bearer"
     assert str(token_file.parent) in services["prometheus"]["tmpfs"], "the token would be written to a volume"
     env = services["prometheus"]["environment"]
-    assert env["GA_METRICS_TOKEN"] == services["airflow-apiserver"]["environment"]["GA_METRICS_TOKEN"]
+    variable = _module_constant(REPO_ROOT / "include/game_analytics/health_ui/auth.py", "METRICS_TOKEN_VARIABLE")
+    assert variable == "GA_METRICS_TOKEN", "the start script and this test name the variable /metrics reads"
+    assert env[variable] == services["airflow-apiserver"]["environment"][variable] == "${GA_METRICS_TOKEN:-}"
     assert "GA_METRICS_TOKEN" not in services["airflow-scheduler"]["environment"]
     secrets = tmp_path / "secrets"
     secrets.mkdir()

@@ -5,8 +5,9 @@ deploy/prometheus/alerts.rules.yml, a hand-written copy (Prometheus takes no Pyt
 (no Docker), so a renamed rule, a changed threshold or a metric that /metrics does not export would only show as an
 alert that never fires in production. These tests parse both files and require the same alerts with the same metric,
 threshold, severity, summary and message (as a Prometheus template), and every metric the dashboard queries to be one
-the stack exports: a game_analytics_* gauge of health/metrics.py, a name the statsd mappings (or statsd-exporter's
-default naming of an Airflow metric) produce, or Prometheus' ALERTS.
+the stack exports: a game_analytics_* gauge of health/metrics.py or the alert and timestamp gauges /metrics adds
+(health_ui/prometheus.py), a name the statsd mappings (or statsd-exporter's default naming of an Airflow metric)
+produce, or Prometheus' ALERTS.
 
 Where promtool is installed (Debian's `prometheus` package ships it), Prometheus itself checks the rules and the
 config (with the container paths mapped to the files compose mounts there), and `promtool test rules` runs each
@@ -30,6 +31,7 @@ import yaml
 
 from game_analytics.config import Settings
 from game_analytics.health.metrics import METRICS, prometheus_name
+from game_analytics.health_ui.prometheus import ALERT_FIRING, MEASURED_AT
 from game_analytics.localstack.environment import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -227,7 +229,7 @@ def airflow_metric_names() -> tuple[set[str], set[str]]:
 
 def unknown_metrics(exprs: list[str]) -> set[str]:
     airflow, timers = airflow_metric_names()
-    known = {prometheus_name(m) for m in METRICS} | airflow | {"ALERTS"}
+    known = {prometheus_name(m) for m in METRICS} | {ALERT_FIRING, MEASURED_AT} | airflow | {"ALERTS"}
     known |= {timer + suffix for timer in timers for suffix in _TIMER_SUFFIXES}
     return {name for expr in exprs for name in metric_names(expr)} - known
 
@@ -272,7 +274,7 @@ def test_the_dashboard_shows_what_the_issue_asks_for():
         "dag_run_failed",
     }
     assert {prometheus_name(m) for m in wanted} <= used
-    assert "ALERTS" in used
+    assert {"ALERTS", ALERT_FIRING, MEASURED_AT} <= used
     assert {"airflow_dagrun_duration_sum", "airflow_dagrun_failed_count", "airflow_operator_failures"} <= used
     # A legend names the label the gauge really carries (health/metrics.py), or shows one empty series per subject.
     for t in targets:
