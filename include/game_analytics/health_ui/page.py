@@ -45,7 +45,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{color:#59636e;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .alerts li{margin:0 0 8px;list-style:none}.alerts ul{padding:0;margin:0}
-.alerts .msg{font-size:12px;color:#59636e}.none-firing{color:#116329}
+.alerts .msg{font-size:12px;color:#59636e}.when{white-space:nowrap}.none-firing{color:#116329}
 code{font-size:12px;background:#f6f8fa;padding:0 3px;border-radius:3px;word-break:break-all}
 """
 
@@ -86,7 +86,7 @@ def _alerts(snapshot: HealthSnapshot, runbooks_url: str) -> str:
             f'<li data-alert="{_e(alert.rule)}" data-subject="{_e(alert.subject)}">'
             f'<span class="chip {_e(alert.severity)}">{_e(alert.severity)}</span> '
             f'<a href="{runbooks_url}#{_e(alert.rule)}">{_e(alert.rule)}</a>{subject}'
-            f'<div class="msg">{_e(alert.message)} · since {_e(_utc(alert.fired_at))}</div></li>'
+            f'<div class="msg">{_e(alert.message)} · <span class="when">since {_e(_utc(alert.fired_at))}</span></div></li>'
         )
     return f'<ul data-alerts="{len(items)}">{"".join(items)}</ul>'
 
@@ -153,7 +153,7 @@ def render_page(snapshot: HealthSnapshot, rules: dict[str, Rule], base_path: str
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Pipeline health</title><style>{STYLE}</style></head>
-<body>
+<body data-now="{_e(snapshot.now.isoformat())}">
 <header><h1>Pipeline health</h1>
 <span class="meta" data-measured-at="{_e(snapshot.measured_at.isoformat() if snapshot.measured_at else "")}">
 measured {_e(_utc(snapshot.measured_at))}{_e(age)} · page at {_e(_utc(snapshot.now))}</span>
