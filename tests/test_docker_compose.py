@@ -15,6 +15,7 @@ Their rules and dashboard are checked against the pipeline in tests/test_prometh
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import re
@@ -392,3 +393,23 @@ def test_grafana_admin_password_comes_from_the_environment_or_is_generated_once(
     assert generated[1] == "password=" + generated[0].split(": ", 1)[1].split()[0] and len(generated[1]) > 24
     (tmp_path / "grafana.db").touch()  # after the first start the database holds the password: nothing to set
     assert start("") == ["password=<unset>"]
+
+
+def test_every_airflow_setting_is_an_option_of_the_installed_airflow(services):
+    """A misspelt AIRFLOW__<SECTION>__<KEY> is silently ignored (StatsD would just stay off): each one must be an
+    option of Airflow's own config reference (config_templates/config.yml of the installed 3.3), of its type."""
+    spec = importlib.util.find_spec("airflow")
+    reference = yaml.safe_load(Path(spec.submodule_search_locations[0], "config_templates/config.yml").read_text())
+    checked = 0
+    for name, svc in services.items():
+        for key, value in (svc.get("environment") or {}).items():
+            if not key.startswith("AIRFLOW__"):
+                continue
+            section, option = key.removeprefix("AIRFLOW__").lower().split("__", 1)
+            known = (reference.get(section) or {}).get("options", {})
+            assert option in known, f"{name}: {key} is not an option of Airflow's [{section}]"
+            kind, value = known[option]["type"], resolve(value, {"AIRFLOW_JWT_SECRET": "x"})
+            assert kind != "boolean" or value.lower() in ("true", "false"), f"{name}: {key}={value}"
+            assert kind != "integer" or value.isdigit(), f"{name}: {key}={value}"
+            checked += 1
+    assert checked >= 15 * len(AIRFLOW)
