@@ -86,7 +86,8 @@ def _alerts(snapshot: HealthSnapshot, runbooks_url: str) -> str:
             f'<li data-alert="{_e(alert.rule)}" data-subject="{_e(alert.subject)}">'
             f'<span class="chip {_e(alert.severity)}">{_e(alert.severity)}</span> '
             f'<a href="{runbooks_url}#{_e(alert.rule)}">{_e(alert.rule)}</a>{subject}'
-            f'<div class="msg">{_e(alert.message)} · <span class="when">since {_e(_utc(alert.fired_at))}</span></div></li>'
+            f'<div class="msg">{_e(alert.message)} · '
+            f'<span class="when">since {_e(_utc(alert.fired_at))}</span></div></li>'
         )
     return f'<ul data-alerts="{len(items)}">{"".join(items)}</ul>'
 
