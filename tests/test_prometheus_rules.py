@@ -144,6 +144,9 @@ def test_the_prometheus_alerts_are_the_rules_of_alerts_yaml():
     rules = seed_rules()
     assert len(rules) == 8
     assert disagreements(prometheus_alerts(load_yaml(RULES_FILE)), rules) == []
+    # Each runbook_url's anchor is a section of the runbooks the page serves.
+    sections = re.findall(r"^## (\S+)$", (REPO_ROOT / "docs" / "runbooks.md").read_text(), re.M)
+    assert set(rules) <= set(sections)
 
 
 def test_the_comparison_sees_each_kind_of_drift():
