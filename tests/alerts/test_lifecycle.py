@@ -104,3 +104,11 @@ def test_the_same_step_twice_gives_the_same_ids_and_an_older_instant_changes_not
     stale = clock.at(T0 - timedelta(minutes=5), M("kafka_lag_messages", "0", 1))
     assert stale.states == [] and stale.notifications == []
     assert notification_id("r", "", T0, "reminder", 2) == f"r||{T0.isoformat()}|reminder|2"
+
+
+def test_a_partial_evaluation_resolves_nothing_it_did_not_measure():
+    clock = Clock(rules=(CHECK,))
+    clock.at(T0, M("failed_checks", "a@2024-02-29", 1), M("failed_checks", "b@2024-02-29", 1))
+    partial = advance([CHECK], [M("failed_checks", "a@2024-02-29", 0)], clock.states.values(), T0 + timedelta(1), 4,
+                      resolve_unmeasured=False)  # fmt: skip
+    assert kinds(partial.notifications) == [("a@2024-02-29", RESOLVED)]

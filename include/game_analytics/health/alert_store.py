@@ -21,7 +21,7 @@ at one of :data:`CRASH_POINTS`; inert unless the variable is set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -114,11 +114,24 @@ def evaluate_alerts(
     measurements,
     deliver: Callable[[dict], None],
     environ=None,
+    only_rules: Collection[str] | None = None,
 ) -> AlertRunReport:
-    """Advance every rule's lifecycle to ``now``, persist it, then deliver every pending notification."""
-    rules = load_rules(settings, environ)
+    """Advance every rule's lifecycle to ``now``, persist it, then deliver every pending notification.
+
+    ``only_rules``: a partial evaluation (the deadline callback of one day): only these rules, only the subjects
+    measured; nothing else resolves for lack of a measurement.
+    """
+    rules = [r for r in load_rules(settings, environ) if only_rules is None or r.name in only_rules]
     states = read_states(client, settings)
-    step = advance(rules, measurements, states, now, settings.alert_reminder_hours, lambda r: r.runbook_url(settings))
+    step = advance(
+        rules,
+        measurements,
+        states,
+        now,
+        settings.alert_reminder_hours,
+        lambda r: r.runbook_url(settings),
+        resolve_unmeasured=only_rules is None,
+    )
     record_step(client, settings, now, step.states, step.notifications)
     crash_point("alerts_after_record")
     now_states = {(s.rule, s.subject): s for s in [*states, *step.states]}  # the step's states replace the read ones

@@ -89,8 +89,13 @@ def advance(
     now: datetime,
     reminder_hours: float,
     runbook_url: Callable[[Rule], str] = lambda rule: "",
+    resolve_unmeasured: bool = True,
 ) -> Step:
-    """One evaluation at ``now`` (timezone-aware). Returns the changed states and the notifications to send."""
+    """One evaluation at ``now`` (timezone-aware). Returns the changed states and the notifications to send.
+
+    ``resolve_unmeasured=False`` evaluates only the subjects measured (a partial evaluation, e.g. one day's
+    deadline callback): a firing subject without a measurement is then left as it is instead of resolved.
+    """
     values = latest_values(measurements)
     previous = {(s.rule, s.subject): s for s in states}
     reminder_every = timedelta(hours=reminder_hours) if reminder_hours > 0 else None
@@ -98,7 +103,11 @@ def advance(
     notifications: list[Notification] = []
     for rule in rules:
         measured = {subject: value for (metric, subject), value in values.items() if metric == rule.metric}
-        watched = {subject for (name, subject), s in previous.items() if name == rule.name and s.status == FIRING}
+        watched = {
+            subject
+            for (name, subject), s in previous.items()
+            if resolve_unmeasured and name == rule.name and s.status == FIRING
+        }
         for subject in sorted(set(measured) | watched):
             state = previous.get((rule.name, subject))
             if state is not None and state.updated_at > now:
