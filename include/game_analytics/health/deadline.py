@@ -2,11 +2,11 @@
 
 The baseline is the ``pipeline_health`` DAG's ``daily_metrics_late_seconds{day}`` measurement (every 5 minutes,
 also when no run of D exists at all). This callback adds Airflow 3's own Deadline Alert: the daily DAG declares
-``DeadlineAlert(reference=DAGRUN_LOGICAL_DATE, interval=30 h, callback=SyncCallback(daily_metrics_late))``
-(logical date = start of D, so the deadline is D+1 06:00 UTC). The scheduler deletes the deadline when the run
-succeeds before it; otherwise, at the deadline, it runs this callback on an executor with
-``context = {"dag_run": {...}, "deadline": {"id", "deadline_time"}}`` (tried on Airflow 3.3.2, see
-docs/runbooks.md and the lead's note).
+``deadline=daily_deadline_alert()``, i.e. ``DeadlineAlert(reference=DAGRUN_LOGICAL_DATE, interval=1 day + the
+rule's threshold (30 h), callback=SyncCallback(daily_metrics_late))``; the logical date is the start of D, so the
+deadline is D+1 06:00 UTC. The scheduler deletes the deadline when the run succeeds before it; otherwise, at the
+deadline, it runs this callback on an executor with ``context = {"dag_run": {...}, "deadline": {"id",
+"deadline_time"}}`` (tried on Airflow 3.3.2 with a scheduler, an executor and a triggerer).
 
 The callback goes through the same lifecycle as every alert: it measures D's lateness and evaluates the one rule
 for the one day (a partial evaluation: nothing else resolves), so the health DAG's later measurement of the same
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 log = logging.getLogger(__name__)
 
 RULE = "daily_metrics_late"
-DEADLINE_AFTER_DAY_START = timedelta(hours=30)  # D 00:00 + 30 h = D+1 06:00 UTC, the rule's 21,600 s after D ends
+CALLBACK_PATH = "game_analytics.health.deadline.daily_metrics_late"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,25 @@ class Lateness:
     metric: str
     subject: str
     value: float
+
+
+def daily_deadline_alert(settings=None):
+    """The daily DAG's ``deadline=``: D's run must succeed by D's end + the rule's threshold (D+1 06:00 UTC).
+
+    Airflow layer (imports airflow.sdk when called, at DAG parse). The interval follows the rule's threshold, so
+    GA_ALERT_DAILY_METRICS_LATE_THRESHOLD moves the deadline and the health DAG's rule together.
+    """
+    from airflow.sdk import DeadlineAlert, DeadlineReference, SyncCallback
+
+    from game_analytics.health.rules import load_rules
+
+    (rule,) = [r for r in load_rules(settings) if r.name == RULE]
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,  # the start of D (DayAfterTimetable)
+        interval=timedelta(days=1, seconds=rule.threshold),
+        callback=SyncCallback(CALLBACK_PATH),
+        name=RULE,
+    )
 
 
 def _instant(value) -> datetime:
