@@ -13,7 +13,7 @@ USING (
     {%- endfor %}
 ) AS S
     ON FALSE
-WHEN NOT MATCHED BY SOURCE AND T.day = DATE {{ day | sql_string }} AND T.table_name = {{ table | sql_string }} THEN
+WHEN NOT MATCHED BY SOURCE AND T.day = DATE {{ day | sql_string }} AND T.table_name = {{ table_name | sql_string }} THEN
     DELETE
 WHEN NOT MATCHED THEN
     INSERT ({{ rows[0] | join(", ") }})

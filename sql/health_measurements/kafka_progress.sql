@@ -1,5 +1,6 @@
--- How far the ingestion has read each partition of the raw topic (health/measure.py, with the broker's end offsets:
--- the lag): the consumer group's next offset in ingestion_offsets, and caught_up_at from ingestion_watermarks.
+{#- How far the ingestion has read each partition of the raw topic (health/measure.py; with the broker's end
+    offsets: the lag): the consumer group's next offset in ingestion_offsets, and caught_up_at from
+    ingestion_watermarks. -#}
 SELECT
     `partition`,
     MAX(next_offset) AS next_offset,

@@ -69,7 +69,7 @@ dlq_rate_runs AS (
     LIMIT {{ dlq_rate_runs }}
 ),
 
--- One pass over the last 24 h of runs: every reason code's sum from the runs' JSON objects (reason -> count).
+{# One pass over the last 24 h of runs: each reason code summed over the runs' JSON objects (reason -> count). #}
 dead_letters_24h AS (
     SELECT
         [

@@ -116,7 +116,7 @@ def record_check_results(
         }
         for r in results
     ]
-    write_rows(client, settings, "check_results/replace.sql", "check_results", rows, day=day, table=table)
+    write_rows(client, settings, "check_results/replace.sql", "check_results", rows, day=day, table_name=table)
 
 
 def record_dag_run_outcome(
