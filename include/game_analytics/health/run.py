@@ -44,6 +44,9 @@ def run_health_check(
     from game_analytics.health.alert_store import evaluate_alerts
     from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
 
+    # Whole seconds: the instant keys this run's rows and notification ids, and the emulator misreads fractional
+    # seconds in timestamp literals (a delivered notification's UPDATE matched nothing).
+    now = now.replace(microsecond=0)
     started = last = time.monotonic()
     timings: dict[str, float] = {}
 
