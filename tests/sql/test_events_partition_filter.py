@@ -1,11 +1,16 @@
-"""Every read of `events` filters its partition column, so no query scans the whole table.
+"""Every read of `events` filters its partition column, so no query scans the whole table; and the health
+queries (run every 5 minutes) read only the partitions they need of every partitioned table.
 
 `events` is partitioned by event_date with require_partition_filter; the emulator does not enforce that option, so
 this test does: each rendered .sql under sql/ is parsed with sqlglot (BigQuery dialect) and every `events` table a
 SELECT reads must be filtered, in that SELECT's own WHERE, by a top-level conjunct `event_date = ...`,
 `event_date BETWEEN ... AND ...` or `event_date IN (<values>)`; a MERGE into `events` (the ingestion's) reads its
-target too, and must filter it so in its ON clause. Templates are rendered with the sample values .sqlfluff gives
-their own variables (the ingestion's batch, say) plus Airflow's.
+target too, and must filter it so in its ON clause. The health queries (the folders of the operational tables they
+read and write) are held to the same rule for every partitioned table of the catalogue, its partition column
+bounded by a conjunct as above or a range comparison (`finished_at > ...`); a MERGE target's filter may also be a
+WHEN clause's condition (the replace-MERGE's `WHEN NOT MATCHED BY SOURCE AND measured_at = ...`). Templates are
+rendered with the sample values .sqlfluff gives their own variables (the ingestion's batch, say; a folder's own
+.sqlfluff adds its templates' variables, as sqlfluff reads it) plus Airflow's.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.warehouse.sql_templates import SQL_DIR, render_sql, sql_context
 
@@ -34,6 +40,7 @@ AIRFLOW_CONTEXT = {
 }
 LINT_CONFIG = Path(__file__).resolve().parents[2] / ".sqlfluff"
 EVENTS_REF = re.compile(r"\.events`")
+_IN_FILE_CONTEXT = re.compile(r"^--\s*sqlfluff:templater:jinja:context:(\w+):(.*?)\s*$", re.MULTILINE)
 
 
 def _sql_files_reading_events() -> list[str]:
@@ -44,13 +51,17 @@ def _sql_files_reading_events() -> list[str]:
     )
 
 
-def _template_variables() -> dict[str, object]:
-    """.sqlfluff's sample values (read as sqlfluff does: a Python literal, else the text), then Airflow's."""
+def _template_variables(path: str = "") -> dict[str, object]:
+    """.sqlfluff's sample values (read as sqlfluff does: a Python literal, else the text), with those of the
+    template's folder's own .sqlfluff and of its in-file settings over them, then Airflow's."""
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read(LINT_CONFIG)
+    parser.read([LINT_CONFIG, SQL_DIR / Path(path).parent / ".sqlfluff"] if path else [LINT_CONFIG])
     pipeline = sql_context(load_settings())  # render_sql adds these itself
     values: dict[str, object] = {}
-    for key, raw in parser["sqlfluff:templater:jinja:context"].items():
+    context = dict(parser["sqlfluff:templater:jinja:context"])
+    if path:  # in-file settings: `-- sqlfluff:templater:jinja:context:<key>:<value>`
+        context.update(_IN_FILE_CONTEXT.findall((SQL_DIR / path).read_text()))
+    for key, raw in context.items():
         if key in pipeline:
             continue
         try:
@@ -67,44 +78,60 @@ def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
     return [condition]
 
 
-def _filters_event_date(condition: exp.Expression | None) -> bool:
+_RANGES = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _filters_partition(condition: exp.Expression | None, column: str = "event_date", ranges: bool = False) -> bool:
+    """A top-level conjunct of ``condition`` bounds ``column``: =, BETWEEN, IN (values), and with ``ranges`` a
+    comparison (<, <=, >, >=) too."""
     if condition is None:
         return False
     for cond in _conjuncts(condition):
-        if isinstance(cond, exp.EQ):
+        if isinstance(cond, exp.EQ) or (ranges and isinstance(cond, _RANGES)):
             sides = (cond.left, cond.right)
         elif isinstance(cond, exp.Between) or (isinstance(cond, exp.In) and not cond.args.get("query")):
             sides = (cond.this,)
         else:
             continue
-        if any(isinstance(side, exp.Column) and side.name == "event_date" for side in sides):
+        if any(isinstance(side, exp.Column) and side.name == column for side in sides):
             return True
     return False
 
 
-def unfiltered_events_reads(sql: str) -> list[str]:
-    """The SELECTs (as SQL) that read `events` without an event_date filter; the SQL must read `events`."""
+def unfiltered_reads(sql: str, partitions: dict[str, str], ranges: bool = False, merge_when: bool = False) -> list[str]:
+    """The SELECTs / MERGEs (as SQL) that read a table of ``partitions`` (table -> partition column) without a filter
+    on its column, and how many reads of those tables the SQL has."""
     reads = 0
     offenders = []
     for statement in sqlglot.parse(sql, read="bigquery"):
         if statement is None:
             continue
         for table in statement.find_all(exp.Table):
-            if table.name != "events":
+            column = partitions.get(table.name)
+            if column is None:
                 continue
             if isinstance(table.parent, exp.Merge) and table.parent.this is table:  # reads its target too
                 reads += 1
-                if not _filters_event_date(table.parent.args.get("on")):
-                    offenders.append(table.parent.sql(dialect="bigquery"))
+                merge = table.parent
+                whens = merge.args["whens"].expressions if merge_when and merge.args.get("whens") else []
+                conditions = [merge.args.get("on")] + [w.args.get("condition") for w in whens]
+                if not any(_filters_partition(c, column, ranges) for c in conditions):
+                    offenders.append(merge.sql(dialect="bigquery"))
                 continue
             select = table.find_ancestor(exp.Select)
             if select is None:  # a write target (INSERT / DELETE), not a read
                 continue
             reads += 1
             where = select.args.get("where")
-            if not _filters_event_date(where.this if where else None):
+            if not _filters_partition(where.this if where else None, column, ranges):
                 offenders.append(select.sql(dialect="bigquery"))
-    assert reads, "the SQL does not read events"
+    return offenders if reads else [f"reads none of {sorted(partitions)}"]
+
+
+def unfiltered_events_reads(sql: str) -> list[str]:
+    """The SELECTs (as SQL) that read `events` without an event_date filter; the SQL must read `events`."""
+    offenders = unfiltered_reads(sql, {"events": "event_date"})
+    assert offenders != ["reads none of ['events']"], "the SQL does not read events"
     return offenders
 
 
@@ -125,8 +152,67 @@ def test_the_metric_queries_and_checks_are_covered():
 
 @pytest.mark.parametrize("path", FILES)
 def test_every_read_of_events_filters_event_date(path):
-    sql = render_sql(path, load_settings(), **_template_variables())
+    sql = render_sql(path, load_settings(), **_template_variables(path))
     assert unfiltered_events_reads(sql) == [], f"{path} reads events without an event_date filter"
+
+
+# The health queries: every statement of the measurements, their writers' reads, and what the page reads.
+HEALTH_FOLDERS = ("ingestion_runs", "check_results", "dag_run_outcomes", "health_measurements", "event_volume_hourly")
+PARTITIONED = {t.name: t.partition_field for t in load_catalogue() if t.partition_field}
+# Writers that MERGE on a key of their own row, not a partition (one run, one outcome): the target is not read
+# for a measurement, and a retried run's row may lie in any partition.
+KEYED_MERGES = {"ingestion_runs/merge.sql", "dag_run_outcomes/merge.sql"}
+HEALTH_FILES = sorted(
+    str(p.relative_to(SQL_DIR))
+    for folder in HEALTH_FOLDERS
+    for p in (SQL_DIR / folder).glob("*.sql")
+    if p.name != "schema.sql" and str(p.relative_to(SQL_DIR)) not in KEYED_MERGES
+)
+
+
+def test_the_health_queries_are_covered():
+    assert {
+        "health_measurements/measure.sql",
+        "health_measurements/replace.sql",
+        "event_volume_hourly/merge.sql",
+        "check_results/replace.sql",
+        "ingestion_runs/batch_dead_letters_by_reason.sql",
+    } <= set(HEALTH_FILES)
+
+
+@pytest.mark.parametrize("path", HEALTH_FILES)
+def test_every_health_query_reads_only_the_partitions_it_needs(path):
+    sql = render_sql(path, load_settings(), **_template_variables(path))
+    offenders = unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True)
+    assert offenders in ([], [f"reads none of {sorted(PARTITIONED)}"]), f"{path}: {offenders}"
+    if path != "health_measurements/kafka_progress.sql":  # the only one that reads unpartitioned tables only
+        assert offenders == [], f"{path} reads no partitioned table"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # A range on another column does not bound the partition.
+        "SELECT 1 AS x FROM `p.d.ingestion_runs` WHERE started_at > TIMESTAMP '2026-01-01'",
+        # The replace-MERGE without its partition in a WHEN clause deletes across the whole table.
+        "MERGE `p.d.health_measurements` AS T USING (SELECT 1 AS v) AS S ON FALSE "
+        "WHEN NOT MATCHED BY SOURCE THEN DELETE WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)",
+        # One CTE bounded, the other scan of the table not.
+        "WITH a AS (SELECT day FROM `p.d.check_results` WHERE day = DATE '2026-01-01') "
+        "SELECT * FROM a CROSS JOIN (SELECT COUNT(*) AS n FROM `p.d.check_results`)",
+    ],
+)
+def test_an_unbounded_health_read_is_caught(sql):
+    assert unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True) != []
+
+
+def test_a_bounded_replace_merge_passes():
+    sql = (
+        "MERGE `p.d.health_measurements` AS T USING (SELECT 1 AS v) AS S ON FALSE "
+        "WHEN NOT MATCHED BY SOURCE AND T.measured_at = TIMESTAMP '2026-01-02 12:00:00+00' THEN DELETE "
+        "WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)"
+    )
+    assert unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True) == []
 
 
 @pytest.mark.parametrize(
