@@ -56,21 +56,7 @@ _EXPR = re.compile(r"game_analytics_(?P<metric>[a-z0-9_]+) > (?P<threshold>\d+(?
 # The placeholders of an alerts.yaml message and the Prometheus template each one becomes (see the rules file).
 _PLACEHOLDER = re.compile(r"\{(?P<field>subject|value|threshold)(?::(?P<spec>[^}]*))?\}")
 _VALUE_TEMPLATES = {".0f": '{{ printf "%.0f" $value }}', ".2%": "{{ humanizePercentage $value }}"}
-_PROMQL_WORDS = {
-    "and",
-    "or",
-    "unless",
-    "bool",
-    "offset",
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-    "inf",
-    "nan",
-}
+_PROMQL_WORDS = set("and or unless bool offset by without on ignoring group_left group_right inf nan".split())
 _TIMER_SUFFIXES = ("_sum", "_count", "_bucket")
 # Where GA_REQUIRE_PROMETHEUS=1 (CI, which installs the package), a missing binary fails these tests instead.
 PROMETHEUS_REQUIRED = os.environ.get("GA_REQUIRE_PROMETHEUS") == "1"
