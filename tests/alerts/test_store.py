@@ -142,3 +142,16 @@ def test_rules_are_the_ones_evaluated(warehouse, alert_settings, receiver):
     assert {r.name: r.threshold for r in load_rules(environ=env)}["data_freshness"] == 60
     report = evaluate_alerts(warehouse, alert_settings, T0, [M("freshness_seconds", "", 120.0)], lambda b: None, env)
     assert [s.rule for s in report.firing] == ["data_freshness"]
+
+
+def test_an_outbox_id_is_stored_once_even_when_written_twice(warehouse, settings):
+    """The outbox's own guard (not only the states): writing the same step twice, as two racing runs of one
+    instant would, stores each notification once."""
+    from game_analytics.health.alert_store import record_step
+    from game_analytics.health.lifecycle import advance
+
+    step = advance(load_rules(environ={}), [M("dlq_rate", "", 0.5)], [], T0, 4, lambda r: r.runbook_url(settings))
+    record_step(warehouse, settings, T0, step.states, step.notifications)
+    record_step(warehouse, settings, T0, step.states, step.notifications)
+    assert [r["notification_id"] for r in outbox(warehouse, settings)] == [f"high_dlq_rate||{T0.isoformat()}|firing"]
+    assert [n.kind for n in pending(warehouse, settings, T0, {})] == ["firing"]
