@@ -113,6 +113,20 @@ def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
     assert metrics["rows"] > 0 and metrics["features"] and "mae" in metrics
     saturday = BACKFILL_DAYS[1].isoformat()
     assert not local_path(loaded.model_uri(saturday)).exists(), "Saturday must not train"
+    # The health page's history: each run's outcome (recorded by the DAG's success callback, which the
+    # dag-processor runs after the run ended) and every check's result per day.
+    client = bigquery_client(loaded)
+    outcomes = f"SELECT run_id, day, state FROM {loaded.table('dag_run_outcomes')} WHERE dag_id = '{DAILY_DAG}'"
+    deadline, recorded = time.monotonic() + 120, {}
+    while time.monotonic() < deadline and not {r["dag_run_id"] for r in runs.values()} <= recorded.keys():
+        recorded = {row["run_id"]: row for row in query_rows(client, outcomes)}
+        time.sleep(2)
+    for day, run in runs.items():
+        assert (str(recorded[run["dag_run_id"]]["day"]), recorded[run["dag_run_id"]]["state"]) == (day, "success")
+    table = loaded.table("check_results")
+    results = f"SELECT DISTINCT CAST(day AS STRING) AS day FROM {table} WHERE day >= '{names[0]}'"
+    checked = query_rows(client, results)
+    assert set(names) <= {row["day"] for row in checked}
 
 
 def test_an_unfinished_backfill_of_an_earlier_start_does_not_block_a_new_one(loaded):
