@@ -8,7 +8,8 @@ SELECT reads must be filtered, in that SELECT's own WHERE, by a top-level conjun
 target too, and must filter it so in its ON clause. The health queries (the folders of the operational tables they
 read and write) are held to the same rule for every partitioned table of the catalogue, its partition column
 bounded by a conjunct as above or a range comparison (`finished_at > ...`); a MERGE target's filter may also be a
-WHEN clause's condition (the replace-MERGE's `WHEN NOT MATCHED BY SOURCE AND measured_at = ...`). Templates are
+WHEN clause's condition (the replace-MERGE's `WHEN NOT MATCHED BY SOURCE AND day = ...`), and a DELETE's is its
+WHERE. Templates are
 rendered with the sample values .sqlfluff gives their own variables (the ingestion's batch, say; a folder's own
 .sqlfluff adds its templates' variables, as sqlfluff reads it) plus Airflow's.
 """
@@ -100,7 +101,8 @@ def _filters_partition(condition: exp.Expression | None, column: str = "event_da
 
 def unfiltered_reads(sql: str, partitions: dict[str, str], ranges: bool = False, merge_when: bool = False) -> list[str]:
     """The SELECTs / MERGEs (as SQL) that read a table of ``partitions`` (table -> partition column) without a filter
-    on its column, and how many reads of those tables the SQL has."""
+    on its column (with ``merge_when``, MERGE's WHEN conditions count, and DELETEs are reads); a one-item list
+    saying so when the SQL reads none of those tables."""
     reads = 0
     offenders = []
     for statement in sqlglot.parse(sql, read="bigquery"):
@@ -117,6 +119,12 @@ def unfiltered_reads(sql: str, partitions: dict[str, str], ranges: bool = False,
                 conditions = [merge.args.get("on")] + [w.args.get("condition") for w in whens]
                 if not any(_filters_partition(c, column, ranges) for c in conditions):
                     offenders.append(merge.sql(dialect="bigquery"))
+                continue
+            if isinstance(table.parent, exp.Delete) and merge_when:  # a DELETE scans what its WHERE bounds
+                reads += 1
+                where = table.parent.args.get("where")
+                if not _filters_partition(where.this if where else None, column, ranges):
+                    offenders.append(table.parent.sql(dialect="bigquery"))
                 continue
             select = table.find_ancestor(exp.Select)
             if select is None:  # a write target (INSERT / DELETE), not a read
@@ -195,8 +203,10 @@ def test_every_health_query_reads_only_the_partitions_it_needs(path):
         # A range on another column does not bound the partition.
         "SELECT 1 AS x FROM `p.d.ingestion_runs` WHERE started_at > TIMESTAMP '2026-01-01'",
         # The replace-MERGE without its partition in a WHEN clause deletes across the whole table.
-        "MERGE `p.d.health_measurements` AS T USING (SELECT 1 AS v) AS S ON FALSE "
-        "WHEN NOT MATCHED BY SOURCE THEN DELETE WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)",
+        "MERGE `p.d.check_results` AS T USING (SELECT 1 AS v) AS S ON FALSE "
+        "WHEN NOT MATCHED BY SOURCE AND T.table_name = 'x' THEN DELETE "
+        "WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)",
+        "DELETE FROM `p.d.health_measurements` WHERE metric = 'dlq_rate'",
         # One CTE bounded, the other scan of the table not.
         "WITH a AS (SELECT day FROM `p.d.check_results` WHERE day = DATE '2026-01-01') "
         "SELECT * FROM a CROSS JOIN (SELECT COUNT(*) AS n FROM `p.d.check_results`)",
@@ -206,12 +216,16 @@ def test_an_unbounded_health_read_is_caught(sql):
     assert unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True) != []
 
 
-def test_a_bounded_replace_merge_passes():
-    sql = (
-        "MERGE `p.d.health_measurements` AS T USING (SELECT 1 AS v) AS S ON FALSE "
-        "WHEN NOT MATCHED BY SOURCE AND T.measured_at = TIMESTAMP '2026-01-02 12:00:00+00' THEN DELETE "
-        "WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)"
-    )
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "MERGE `p.d.check_results` AS T USING (SELECT 1 AS v) AS S ON FALSE "
+        "WHEN NOT MATCHED BY SOURCE AND T.day = DATE '2026-01-02' AND T.table_name = 'x' THEN DELETE "
+        "WHEN NOT MATCHED THEN INSERT (value) VALUES (S.v)",
+        "DELETE FROM `p.d.health_measurements` WHERE measured_at = TIMESTAMP '2026-01-02 12:00:00+00'",
+    ],
+)
+def test_a_bounded_replace_passes(sql):
     assert unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True) == []
 
 

@@ -11,6 +11,7 @@ measurement's subject is the label's value ("" for a metric without one).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from game_analytics.config import Settings
 from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
 from game_analytics.events.contract import LEVEL_TYPES, PURCHASE_TYPES, SESSION_TYPES, sql_codes
 from game_analytics.events.reasons import Reason
+from game_analytics.health.kafka_lag import PartitionEnds, partition_ends
 from game_analytics.health.metrics import METRICS
 from game_analytics.health.records import sql_literal, write_rows
 from game_analytics.warehouse.sql_templates import render_sql
@@ -73,13 +75,14 @@ def warehouse_measurements(client, settings: Settings, now: datetime) -> list[Me
     return [Measurement(row["metric"], row["subject"], float(row["value"])) for row in client.query(sql).result()]
 
 
-def kafka_measurements(client, settings: Settings, now: datetime, kafka_config: dict) -> list[Measurement]:
-    """Per raw-topic partition: messages not yet ingested by the ingestion's consumer group, and for how long
-    (``now - caught_up_at`` while messages wait, else 0; no value before the partition first caught up)."""
-    from game_analytics.health.kafka_lag import partition_ends
+def kafka_measurements(
+    client, settings: Settings, now: datetime, kafka_config: dict, ends: dict[int, PartitionEnds]
+) -> list[Measurement]:
+    """Per raw-topic partition: messages not yet ingested by the ingestion's consumer group (``ends``: the broker's
+    end offsets), and for how long (``now - caught_up_at`` while messages wait, else 0; no value before the
+    partition first caught up)."""
     from game_analytics.ingest.run import consumer_group
 
-    ends = partition_ends(kafka_config, settings.raw_topic, settings.kafka_conn_id)
     sql = render_sql(
         "health_measurements/kafka_progress.sql",
         settings,
@@ -107,10 +110,13 @@ def measure(client, settings: Settings, now: datetime, kafka_config: dict | None
     """Every health measurement at ``now``; without ``kafka_config`` the broker's (the lag) are left out.
 
     Call :func:`refresh_event_volume` first: events_24h reads its table."""
-    measurements = warehouse_measurements(client, settings, now)
-    if kafka_config is not None:
-        measurements += kafka_measurements(client, settings, now, kafka_config)
-    return measurements
+    if kafka_config is None:
+        return warehouse_measurements(client, settings, now)
+    # The broker is asked on a thread while the warehouse answers: a run takes the longer of the two, not the sum.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-lag") as broker:
+        ends = broker.submit(partition_ends, kafka_config, settings.raw_topic, settings.kafka_conn_id)
+        measurements = warehouse_measurements(client, settings, now)
+        return measurements + kafka_measurements(client, settings, now, kafka_config, ends.result())
 
 
 def record_measurements(client, settings: Settings, now: datetime, measurements: Sequence[Measurement]) -> None:
