@@ -1,5 +1,6 @@
--- One notification's delivery outcome: delivered (delivered_at, error cleared) or its error (still pending, retried
--- by the next run). Its partition is the day of its created_at.
+{#- One notification's delivery outcome: delivered (delivered_at, error cleared) or its error (still pending, retried
+    by the next run). Its partition is the day of its created_at.
+    (A Jinja comment: after an SQL comment with an apostrophe the emulator misreads fractional timestamps.) -#}
 UPDATE `{{ project }}.{{ dataset }}.alert_notifications`
 SET
     {%- if error is none %}

@@ -1,5 +1,6 @@
--- The notifications not delivered yet, created since `since` (the partitions of the last days only), oldest first:
--- what each health run delivers (health/alert_store.py). An older undelivered one is given up (its row stays).
+{#- The notifications not delivered yet, created since `since` (the partitions of the last days only), oldest first:
+    what each health run delivers (health/alert_store.py). An older undelivered one is given up (its row stays).
+    (A Jinja comment: after an SQL comment with an apostrophe the emulator misreads fractional timestamps.) -#}
 SELECT
     notification_id,
     rule,

@@ -1,4 +1,5 @@
--- Every alert's state (one row per rule and subject; a small table): the lifecycle's input (health/alert_store.py).
+{#- Every alert's state (one row per rule and subject; a small table): the lifecycle's input (health/alert_store.py).
+    (A Jinja comment: after an SQL comment with an apostrophe the emulator misreads fractional timestamps.) -#}
 SELECT
     rule,
     subject,

@@ -155,3 +155,13 @@ def test_an_outbox_id_is_stored_once_even_when_written_twice(warehouse, settings
     record_step(warehouse, settings, T0, step.states, step.notifications)
     assert [r["notification_id"] for r in outbox(warehouse, settings)] == [f"high_dlq_rate||{T0.isoformat()}|firing"]
     assert [n.kind for n in pending(warehouse, settings, T0, {})] == ["firing"]
+
+
+def test_an_instant_with_microseconds_is_marked_delivered_once(warehouse, alert_settings, receiver):
+    """The deadline callback's clock has microseconds: its notification is marked, not sent again next run
+    (the emulator misreads such a literal after an SQL comment with an apostrophe: the templates keep theirs in
+    Jinja)."""
+    now = T0 + timedelta(microseconds=624475)
+    assert run(warehouse, alert_settings, now, M("dlq_rate", "", 0.5)).delivered == 1
+    assert run(warehouse, alert_settings, now + timedelta(minutes=5), M("dlq_rate", "", 0.5)).delivered == 0
+    assert len(receiver.received()) == 1
