@@ -33,6 +33,7 @@ from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DAILY_DAG, DEFAULT_ARGS
 from game_analytics.daily.graph import build_daily_tasks
 from game_analytics.health.dag_callbacks import outcome_callbacks
+from game_analytics.health.deadline import daily_deadline_alert
 from game_analytics.timetables import DayAfterTimetable
 from game_analytics.warehouse.sql_templates import SQL_DIR, sql_context
 
@@ -49,6 +50,8 @@ with DAG(
     default_args=DEFAULT_ARGS,
     # outcomes into dag_run_outcomes (health page, alerts); failures notified at once
     **outcome_callbacks(),
+    # D's metrics complete by D+1 06:00 UTC, or `daily_metrics_late` fires at that instant (health/deadline.py)
+    deadline=daily_deadline_alert(),
     tags=["game-analytics", "bigquery", "daily"],
     doc_md=__doc__,
     template_searchpath=[str(SQL_DIR)],

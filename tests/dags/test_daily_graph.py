@@ -28,7 +28,7 @@ def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):
     ingest = dagbag.dags[INGEST_DAG].get_task("ingest")
     assert [a.uri for a in ingest.inlets] == [f"kafka://{s.kafka_cluster}/{s.raw_topic}"]
     assert {a.uri for a in ingest.outlets} == {
-        f"{bq}/{t}" for t in ("events", "events_dlq", "ingestion_offsets", "ingestion_watermarks")
+        f"{bq}/{t}" for t in ("events", "events_dlq", "ingestion_offsets", "ingestion_watermarks", "ingestion_runs")
     }
     daily = dagbag.dags[DAILY_DAG]
     assert [a.uri for a in daily.get_task("level_metrics").inlets] == [f"{bq}/events"]

@@ -2,8 +2,9 @@
 
 The producer sends a few days of events (JSON and Avro, 1 % planted bad messages) to the raw topic; a run of
 `game_events_ingest` loads them (bad ones to the dead-letter path) and records the watermarks; then
-`game_analytics_daily` is backfilled over the last days. `make run ONCE=1` exits after the summary, non-zero if any
-run failed; plain `make run` then keeps a live trickle of today's events flowing (ingested every 10 minutes).
+`game_analytics_daily` is backfilled over the last days; then an alert's whole life is shown (health_demo.py).
+`make run ONCE=1` exits after the summary, non-zero if any run failed or the alert did not fire and resolve; plain
+`make run` then keeps a live trickle of today's events flowing (ingested every 10 minutes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from game_analytics.config import Settings, load_settings
 from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
 from game_analytics.daily.days import completable_days
 from game_analytics.localstack.airflow_api import AirflowApi
+from game_analytics.localstack.environment import StateDirs
+from game_analytics.localstack.health_demo import page_urls, show_alert_lifecycle
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
 HISTORY_DAYS = 7  # extra days before the backfill window, so the volume check has a trailing average
@@ -164,7 +167,7 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
 def run_demo(
     env: dict[str, str], airflow_port: int, since: datetime, days: int = 3, players: int = 300, seed: int = 7
 ) -> int:
-    """Load, backfill, wait, print the summary; return the number of failed runs."""
+    """Load, backfill, wait, print the summary, show an alert fire and resolve; return the number of failures."""
     settings = load_settings(env)
     # Days whose runs can go through now: never "yesterday" before its completeness grace has passed.
     window = completable_days(datetime.now(UTC), settings.completeness_grace, days)
@@ -188,4 +191,7 @@ def run_demo(
     names = [d.isoformat() for d in window]
     runs = api.wait_for_runs(DAILY_DAG, names)
     print(summarize(api, settings, names, runs), flush=True)
-    return sum(run["state"] != "success" for run in runs.values())
+    failed = sum(run["state"] != "success" for run in runs.values())
+    print(f"Pipeline health page: {'  or  '.join(page_urls(airflow_port))}", flush=True)
+    alert_ok = show_alert_lifecycle(env, settings, api, StateDirs(Path(env["GA_STATE_DIR"])).alert_inbox)
+    return failed + (not alert_ok)
