@@ -1,5 +1,5 @@
--- The alerts firing now, one row per (rule, subject): the health page's list and /metrics' alert gauge
--- (health/snapshot.py). alert_state is small and not partitioned.
+{#- The alerts firing now, one row per (rule, subject): the health page's list and /metrics' alert gauge
+    (health/snapshot.py). alert_state is small and not partitioned. -#}
 SELECT
     rule,
     subject,

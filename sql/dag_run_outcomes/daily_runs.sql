@@ -1,6 +1,6 @@
--- The latest finished run of the daily DAG for each day D from first_day to last_day (the health page's last
--- 7 days, health/snapshot.py). A run of D finishes after D ends, so only partitions from first_day to now are read.
--- Sample values for sqlfluff (health/snapshot.py passes the real ones):
+{#- The latest finished run of the daily DAG for each day D from first_day to last_day (the health page's last
+    7 days, health/snapshot.py). A run of D finishes after D ends, so only partitions from first_day to now are read.
+    Sample values for sqlfluff (health/snapshot.py passes the real ones): -#}
 -- sqlfluff:templater:jinja:context:finished_since:2025-12-26
 -- sqlfluff:templater:jinja:context:now:2026-01-02
 -- sqlfluff:templater:jinja:context:dag_id:game_analytics_daily

@@ -1,6 +1,6 @@
--- The newest health run's measurements (one measured_at) within the lookback window ending at now: what the
--- health page's tiles and /metrics show (health/snapshot.py). Both scans read only the window's partitions.
--- Sample values for sqlfluff (health/snapshot.py passes the real ones):
+{#- The newest health run's measurements (one measured_at) within the lookback window ending at now: what the
+    health page's tiles and /metrics show (health/snapshot.py). Both scans read only the window's partitions.
+    Sample values for sqlfluff (health/snapshot.py passes the real ones): -#}
 -- sqlfluff:templater:jinja:context:since:2026-01-01
 -- sqlfluff:templater:jinja:context:now:2026-01-02
 WITH newest AS (

@@ -1,5 +1,5 @@
--- Partition -> the next offset the warehouse has taken, for the run's topic and consumer group
--- (ingest/loader.py: a run resumes from here, whatever the group's offsets in Kafka say).
+{#- Partition -> the next offset the warehouse has taken, for the run's topic and consumer group
+    (ingest/loader.py: a run resumes from here, whatever the group's offsets in Kafka say). -#}
 SELECT
     `partition`,
     next_offset

@@ -10,20 +10,17 @@ import re
 import pytest
 from google.api_core.exceptions import BadRequest
 
+from game_analytics.catalogue import load_catalogue
 from game_analytics.warehouse.sql_templates import SQL_DIR
 
 pytestmark = pytest.mark.stack
-# The templates the health code renders with timestamp literals of the run's clock (microseconds).
-HEALTH_TEMPLATES = [
-    "ingestion_runs/merge.sql",
-    "ingestion_runs/batch_dead_letters_by_reason.sql",
-    "check_results/replace.sql",
-    "dag_run_outcomes/merge.sql",
-    "health_measurements/measure.sql",
-    "health_measurements/kafka_progress.sql",
-    "health_measurements/replace.sql",
-    "event_volume_hourly/merge.sql",
-]
+# Every statement of the operational tables (the health run, the alerts, the page): they carry timestamp literals.
+HEALTH_TEMPLATES = sorted(
+    str(path.relative_to(SQL_DIR))
+    for table in load_catalogue().names(kind="operational")
+    for path in (SQL_DIR / table).glob("*.sql")
+    if path.name != "schema.sql"
+)
 _SQL_COMMENT_WITH_QUOTE = re.compile(r"--[^\n]*'")
 
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from game_analytics.config import Settings
 
@@ -44,9 +44,10 @@ def run_health_check(
     from game_analytics.health.alert_store import evaluate_alerts
     from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
 
-    # Whole seconds: the instant keys this run's rows and notification ids, and the emulator misreads fractional
-    # seconds in timestamp literals (a delivered notification's UPDATE matched nothing).
-    now = now.replace(microsecond=0)
+    # Whole seconds, rounded up: the instant keys this run's rows and notification ids, the emulator misreads
+    # fractional seconds in timestamp literals after some comments, and a run measures what happened up to its
+    # instant, so rounding down would leave out an ingestion that ended in the same second, just before it.
+    now = now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
     started = last = time.monotonic()
     timings: dict[str, float] = {}
 
