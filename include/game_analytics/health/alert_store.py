@@ -14,7 +14,7 @@ one unavoidable window is between a send and its mark: that notification is sent
 once). Its ``notification_id`` is in the payload, so a receiver can drop the repeat. A failed delivery keeps the
 notification pending with its ``delivery_error`` and is retried by the next runs for ``PENDING_DAYS`` days.
 
-Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` (ingest/run.py's :func:`crash_point`, shared) kills the process
+Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` (game_analytics.crash_points) kills the process
 at one of :data:`CRASH_POINTS`; inert unless the variable is set.
 """
 
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from game_analytics.config import Settings
+from game_analytics.crash_points import crash_point
 from game_analytics.health.lifecycle import FIRING, AlertState, Notification, advance
 from game_analytics.health.rules import Rule, load_rules
-from game_analytics.ingest.run import crash_point
 from game_analytics.notify.channels import payload
 from game_analytics.warehouse.client import query_rows
 from game_analytics.warehouse.sql_templates import render_sql

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import tempfile
 import time
 import uuid
@@ -36,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from game_analytics.config import Settings
+from game_analytics.crash_points import crash_point
 from game_analytics.health.records import record_ingestion_run
 from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
@@ -48,27 +48,12 @@ log = logging.getLogger(__name__)
 
 CRASH_POINTS = ("mid_batch", "after_staging", "after_warehouse_commit", "during_kafka_commit", "after_kafka_commit")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # caught_up_at of a partition that has not caught up yet
-_reached: Counter = Counter()
 DEFAULT_CONSUMER_GROUP = "game-events-ingest"
 
 
 def consumer_group(kafka_config: dict, group_id: str | None = None) -> str:
     """The ingestion's consumer group: ``group_id``, else the connection's ``group.id``, else the default."""
     return group_id or kafka_config.get("group.id") or DEFAULT_CONSUMER_GROUP
-
-
-def crash_point(name: str, before_kill=None) -> None:
-    """SIGKILL this process here if ``GA_INGEST_CRASH_AT`` names this point (and this is the n-th visit)."""
-    spec = os.environ.get("GA_INGEST_CRASH_AT", "")
-    point, _, nth = spec.partition("@")
-    if point != name:
-        return
-    _reached[name] += 1
-    if _reached[name] == int(nth or 1):
-        if before_kill is not None:
-            before_kill()
-        log.warning("GA_INGEST_CRASH_AT=%s: killing the process", spec)
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
