@@ -8,7 +8,7 @@ history before the measured instant: events (as benchmarks/daily_sql.py loads th
 10 minutes, every check's result and the daily run's outcome per day, an ingestion outcome per run, and the health
 measurements of a run every 5 minutes; plus a raw topic of 8 partitions with messages the ingestion's group has
 partly taken (so the lag is measured against the broker). Then it times :func:`health_run` at successive 5-minute
-instants and prints the median. :func:`health_run` is what the DAG's task runs (extend it as the task grows).
+instants and prints the median. :func:`health_run` is what the DAG's task runs.
 """
 
 from __future__ import annotations
@@ -33,25 +33,16 @@ GROUP = "game-events-ingest"
 
 
 def health_run(client, settings, now: datetime, kafka_config: dict | None, timings: dict | None = None) -> int:
-    """One health run at ``now``: the event volume, every measurement, their rows. Returns the measurements;
-    ``timings`` (if given) collects the seconds of each step."""
-    from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
+    """One health run at ``now``, exactly what the DAG's task runs (``run_health_check``): the event volume, every
+    measurement and its rows, the alert rules, their states and notifications, delivered to the local stack's
+    webhook receiver. Returns the measurements; ``timings`` (if given) collects the seconds of each step."""
+    from game_analytics.health.run import run_health_check
+    from game_analytics.notify.notifier import deliver
 
-    timings = {} if timings is None else timings
-    last = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal last
-        timings.setdefault(step, []).append(time.perf_counter() - last)
-        last = time.perf_counter()
-
-    refresh_event_volume(client, settings, now)
-    lap("refresh_event_volume")
-    measurements = measure(client, settings, now, kafka_config)
-    lap("measure")
-    record_measurements(client, settings, now, measurements)
-    lap("record_measurements")
-    return len(measurements)
+    report = run_health_check(client, settings, now, kafka_config, lambda body: deliver(body, settings))
+    for step, seconds in report.timings.items():
+        (timings if timings is not None else {}).setdefault(step, []).append(seconds)
+    return report.measurements
 
 
 def _load_json_rows(client, settings, table: str, rows: list[dict]) -> None:

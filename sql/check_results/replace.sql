@@ -1,16 +1,9 @@
 {#- Every check's result of one table for day D (daily/quality.py through health/records.py), replacing the rows of
     that (day, table_name) in one statement: a rerun of the checks never duplicates and never leaves half. Values arrive as SQL literals (health/records.py: sql_literal), in the table's column order. -#}
+{% from '_macros/rows.sql' import literal_rows -%}
 MERGE `{{ project }}.{{ dataset }}.check_results` AS T
 USING (
-    {%- for row in rows %}
-        SELECT
-        {%- for column, value in row.items() %}
-                {{ value }} AS `{{ column }}`{{ "," if not loop.last }}
-        {%- endfor %}
-        {%- if not loop.last %}
-            UNION ALL
-        {%- endif %}
-    {%- endfor %}
+    {{- literal_rows(rows) }}
 ) AS S
     ON FALSE
 WHEN NOT MATCHED BY SOURCE AND T.day = DATE {{ day | sql_string }} AND T.table_name = {{ table_name | sql_string }} THEN

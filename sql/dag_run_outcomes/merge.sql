@@ -1,16 +1,9 @@
 {#- How one run of a pipeline DAG ended (its DAG-level callbacks, health/records.py), MERGEd on (dag_id, run_id):
     a callback that runs again replaces the row. Values arrive as SQL literals (health/records.py: sql_literal), in the table's column order. -#}
+{% from '_macros/rows.sql' import literal_rows -%}
 MERGE `{{ project }}.{{ dataset }}.dag_run_outcomes` AS T
 USING (
-    {%- for row in rows %}
-        SELECT
-        {%- for column, value in row.items() %}
-                {{ value }} AS `{{ column }}`{{ "," if not loop.last }}
-        {%- endfor %}
-        {%- if not loop.last %}
-            UNION ALL
-        {%- endif %}
-    {%- endfor %}
+    {{- literal_rows(rows) }}
 ) AS S
     ON T.dag_id = S.dag_id AND T.run_id = S.run_id
 WHEN MATCHED THEN

@@ -1,16 +1,9 @@
 {#- One successful ingestion run's row (ingest/run.py through health/records.py), MERGEd on run_id: a retried task
     replaces the row of its run. Values arrive as SQL literals (health/records.py: sql_literal), in the table's column order. -#}
+{% from '_macros/rows.sql' import literal_rows -%}
 MERGE `{{ project }}.{{ dataset }}.ingestion_runs` AS T
 USING (
-    {%- for row in rows %}
-        SELECT
-        {%- for column, value in row.items() %}
-                {{ value }} AS `{{ column }}`{{ "," if not loop.last }}
-        {%- endfor %}
-        {%- if not loop.last %}
-            UNION ALL
-        {%- endif %}
-    {%- endfor %}
+    {{- literal_rows(rows) }}
 ) AS S
     ON T.run_id = S.run_id
 WHEN MATCHED THEN
