@@ -24,7 +24,7 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from game_analytics.dag_defaults import DEFAULT_ARGS, HEALTH_DAG
-from game_analytics.notify.notifier import dag_failure_notifier
+from game_analytics.health.dag_callbacks import outcome_callbacks
 
 
 @task(multiple_outputs=False, retries=1, retry_delay=timedelta(seconds=30), execution_timeout=timedelta(minutes=4))
@@ -54,7 +54,8 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=10),
     default_args=DEFAULT_ARGS,
-    on_failure_callback=dag_failure_notifier(),
+    # outcomes into dag_run_outcomes; a failure fires airflow_dag_failed once, the next good run resolves it
+    **outcome_callbacks(),
     tags=["game-analytics", "operations"],
     doc_md=__doc__,
 ):

@@ -15,9 +15,10 @@ import importlib
 
 from airflow.plugins_manager import AirflowPlugin
 
+from game_analytics.health.rules import HEALTH_PAGE_PATH
 from game_analytics.timetables import DayAfterTimetable
 
-HEALTH_PREFIX = "/pipeline-health"
+HEALTH_PREFIX = HEALTH_PAGE_PATH
 
 
 class LazyHealthApp:

@@ -65,8 +65,9 @@ class Settings:
     ingest_use_transaction: bool = True
     # Operations: the pipeline_health DAG, alerts, the "Pipeline health" page and /metrics (game_analytics.health).
     # Alert thresholds live in alerts.yaml, each overridable by GA_ALERT_<RULE>_THRESHOLD (health/rules.py).
-    # Where notifications go: a comma list of webhook, slack, email (empty: logged only)
-    alert_channels: str = "webhook"
+    # Where notifications go: a comma list of webhook, slack, email (empty, the default: logged only; the local
+    # stack sets webhook)
+    alert_channels: str = ""
     # webhook: POST JSON here (the local stack runs a receiver whose log is the inbox)
     alert_webhook_url: str = ""
     # slack: an Airflow connection of type slackwebhook (AIRFLOW_CONN_SLACK_ALERTS), never a URL in the repo

@@ -17,12 +17,14 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from airflow.sdk import DAG
 
 from game_analytics.dag_defaults import DAILY_DAG
 from game_analytics.daily.quality import DataQualityError, run_table_checks
-from game_analytics.health.records import record_dag_run_outcome
+from game_analytics.health.dag_callbacks import outcome_callbacks
 from game_analytics.health.run import run_health_check
 from game_analytics.ingest import run_ingestion
 from game_analytics.localstack.environment import REPO_ROOT
@@ -135,24 +137,36 @@ def test_high_kafka_lag_fires_per_partition_while_nobody_ingests(stack, receiver
     assert {f"high_kafka_lag[{s}]" for s in subjects} == set(lagging)
 
 
-def test_a_daily_run_failing_a_fail_check(stack, receiver):
-    """A fail check fails (check_failed) and the run fails (airflow_dag_failed, as its failure callback records
-    it); the fixed data passes on the re-run, which succeeds: both resolve."""
+def test_a_daily_run_failing_a_fail_check(stack, receiver, monkeypatch):
+    """A fail check fails (check_failed) and the run fails: its DAG callbacks (called as the dag-processor calls
+    them) record the outcome and fire airflow_dag_failed at once; the health runs after it send nothing more. The
+    fixed data passes on the re-run, which succeeds: both resolve, once."""
     settings, bq = stack.settings, stack.bq
+    for name, value in (("GA_BQ_DATASET", settings.bq_dataset), ("GA_ALERT_CHANNELS", "webhook"),
+                        ("GA_ALERT_WEBHOOK_URL", settings.alert_webhook_url)):  # fmt: skip
+        monkeypatch.setenv(name, value)  # what the callbacks read (load_settings), as in Airflow
     day = (datetime.now(UTC) - timedelta(days=1)).date()
     table = settings.table("level_metrics")
     bq.query(f"INSERT INTO {table} (level_id, `date`, attempts, pass_rate) VALUES (7, DATE '{day}', 10, 1.5)").result()
 
     def daily_run(run_id: str) -> None:
+        context = {
+            "dag": DAG(dag_id=DAILY_DAG, schedule=None),
+            "run_id": run_id,
+            "dag_run": SimpleNamespace(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC), end_date=None),
+            "ti": SimpleNamespace(task_id="checks_level_metrics"),
+            "reason": "task_failure",
+        }
         try:
             run_table_checks(lambda sql: query_rows(bq, sql), settings, "level_metrics", day.isoformat(), client=bq)
         except DataQualityError:
-            state = "failed"
+            for callback in outcome_callbacks()["on_failure_callback"]:
+                callback(context)
         else:
-            state = "success"
-        record_dag_run_outcome(bq, settings, DAILY_DAG, run_id, day, state, "", datetime.now(UTC))
+            outcome_callbacks()["on_success_callback"](context)
 
     daily_run("scheduled__1")
+    assert notices(receiver, "airflow_dag_failed") == [("firing", DAILY_DAG)]  # at once, from the callback
     report = stack.check()
     assert firing(report, "check_failed") and firing(report, "airflow_dag_failed")
     stack.check()
@@ -179,13 +193,16 @@ run_health_check(bigquery_client(settings), settings, datetime.now(UTC), json.lo
 """
 
 
-def test_killing_the_health_run_while_an_alert_fires_sends_no_duplicate(stack, receiver):
-    """The burst's alert is firing and notified; a health run killed mid-way (SIGKILL once its alert states are
-    persisted), then the next run: the inbox still holds one notification of it. (A notification killed between
-    its send and its mark: tests/alerts/test_store.py.)"""
+@pytest.mark.parametrize("notified_before", [True, False], ids=["already-notified", "killed-on-first-fire"])
+def test_killing_the_health_run_while_an_alert_fires_sends_no_duplicate(stack, receiver, notified_before):
+    """A health run killed mid-way (SIGKILL once its alert states are persisted) while the burst's alert fires,
+    then the next run: the inbox holds exactly one notification of it, whether it had been sent before the kill
+    or the killed run was the one that found it firing. (A kill between a send and its mark:
+    tests/alerts/test_store.py; that one notification may arrive twice, with the same notification_id.)"""
     stack.produce(200, bad_rate=0.5)
     stack.ingest()
-    assert firing(stack.check(), "high_dlq_rate")
+    if notified_before:
+        assert firing(stack.check(), "high_dlq_rate")
     settings = stack.settings
     env = {
         **os.environ,
@@ -200,5 +217,7 @@ def test_killing_the_health_run_while_an_alert_fires_sends_no_duplicate(stack, r
         [sys.executable, "-c", _HEALTH_RUN, json.dumps(stack.kafka_config)], env=env, cwd=REPO_ROOT, capture_output=True
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert notices(receiver, "high_dlq_rate") == ([("firing", "")] if notified_before else [])
+    assert firing(stack.check(), "high_dlq_rate")
     assert firing(stack.check(), "high_dlq_rate")
     assert notices(receiver, "high_dlq_rate") == [("firing", "")]

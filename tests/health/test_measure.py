@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+from game_analytics.dag_defaults import DAILY_DAG, HEALTH_DAG, INGEST_DAG
 from game_analytics.events.reasons import Reason
 from game_analytics.health.measure import Measurement, measure, refresh_event_volume
 from game_analytics.health.records import record_dag_run_outcome
@@ -74,7 +74,7 @@ def test_nothing_seen_is_as_bad_as_the_window_and_rates_are_zero(warehouse, sett
     assert single(measured, "freshness_seconds") == (FIXED - midnight(FIXED - 2 * DAY)).total_seconds()
     assert single(measured, "dlq_rate") == 0 and single(measured, "events_per_second") == 0
     assert set(by_subject(measured, "events_24h").values()) == {0}
-    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 0}
+    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 0, HEALTH_DAG: 0}
     assert not by_subject(measured, "daily_metrics_late_seconds") and not by_subject(measured, "failed_checks")
 
 
@@ -161,7 +161,7 @@ def test_failed_and_warned_checks_and_failed_dags(warehouse, settings, now):
     measured = measure(warehouse, settings, now)
     assert by_subject(measured, "failed_checks") == {at(1).format("rates_in_unit_interval"): 3}
     assert by_subject(measured, "warned_checks") == {at(2).format("volume"): 5, at(7).format("volume"): 1}
-    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 1}
+    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 1, HEALTH_DAG: 0}
     assert all(isinstance(m, Measurement) for m in measured)
 
 

@@ -1,10 +1,10 @@
 """DAG-level callbacks of the pipeline DAGs (Airflow layer): each finished run's outcome, and failure notices.
 
 Airflow runs DAG callbacks in the dag-processor once a run has finished. The success and failure callbacks of
-``game_events_ingest`` and ``game_analytics_daily`` record the outcome in ``dag_run_outcomes``: the health page
-shows the daily runs per day D from it, and the ``airflow_dag_failed`` and ``daily_metrics_late`` rules read it.
-Every DAG's failure callback also sends a notice through the same notifier as the alerts, at once; the health
-DAG's ``airflow_dag_failed`` alert then follows the usual lifecycle (fires once, resolves after a good run).
+every DAG (``game_events_ingest``, ``game_analytics_daily``, ``pipeline_health``) record the outcome in
+``dag_run_outcomes``: the health page shows the daily runs per day D from it, and the ``airflow_dag_failed`` and
+``daily_metrics_late`` rules read it. The failure callback then fires ``airflow_dag_failed`` at once through the
+notifier of every alert and its lifecycle (notify/notifier.py: once, until a good run resolves it).
 A callback that cannot reach the warehouse is logged by Airflow and does not change the run's state.
 """
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from game_analytics.config import Settings
-from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
+from game_analytics.dag_defaults import DAILY_DAG, HEALTH_DAG, INGEST_DAG
 from game_analytics.events.contract import LEVEL_TYPES, PURCHASE_TYPES, SESSION_TYPES, sql_codes
 from game_analytics.events.reasons import Reason
 from game_analytics.health.kafka_lag import PartitionEnds, partition_ends
@@ -27,7 +27,7 @@ from game_analytics.warehouse.sql_templates import render_sql
 # The event groups of the volume chart and events_24h, from the contract's families.
 EVENT_GROUPS = {"level": LEVEL_TYPES, "purchase": PURCHASE_TYPES, "session": SESSION_TYPES}
 # The DAGs whose latest outcome dag_run_failed reports.
-WATCHED_DAGS = (INGEST_DAG, DAILY_DAG)
+WATCHED_DAGS = (INGEST_DAG, DAILY_DAG, HEALTH_DAG)
 
 
 @dataclass(frozen=True)

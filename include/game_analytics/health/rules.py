@@ -20,7 +20,9 @@ from game_analytics.health.metrics import METRICS
 RULES_FILE = Path(__file__).with_name("alerts.yaml")
 SEVERITIES = ("critical", "high", "warning")
 _KEYS = ("metric", "threshold", "severity", "summary", "message")
-RUNBOOKS_PATH = "/pipeline-health/runbooks"
+# Where the plugin mounts the health page in the Airflow api-server (plugins/game_analytics_plugin.py)
+HEALTH_PAGE_PATH = "/pipeline-health"
+RUNBOOKS_PATH = f"{HEALTH_PAGE_PATH}/runbooks"
 
 
 @dataclass(frozen=True)

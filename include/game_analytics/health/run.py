@@ -33,6 +33,13 @@ class HealthReport:
         return asdict(self)
 
 
+def measured_instant(now: datetime) -> datetime:
+    """``now`` in whole seconds, rounded up: the instant keys a run's rows and notification ids, the emulator
+    misreads fractional seconds in timestamp literals after some comments, and a run measures what happened up to
+    its instant, so rounding down would leave out an ingestion that ended in the same second, just before it."""
+    return now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+
+
 def run_health_check(
     client,
     settings: Settings,
@@ -44,10 +51,7 @@ def run_health_check(
     from game_analytics.health.alert_store import evaluate_alerts
     from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
 
-    # Whole seconds, rounded up: the instant keys this run's rows and notification ids, the emulator misreads
-    # fractional seconds in timestamp literals after some comments, and a run measures what happened up to its
-    # instant, so rounding down would leave out an ingestion that ended in the same second, just before it.
-    now = now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+    now = measured_instant(now)
     started = last = time.monotonic()
     timings: dict[str, float] = {}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from game_analytics.config import Settings
 from game_analytics.dag_defaults import HEALTH_DAG, INGEST_DAG
+from game_analytics.health.rules import HEALTH_PAGE_PATH
 from game_analytics.localstack.airflow_api import AirflowApi
 
 BURST_EVENTS = 300
@@ -25,7 +26,7 @@ WATCHED_RULE = "high_dlq_rate"
 def page_urls(airflow_port: int) -> list[str]:
     """The page inside the UI (navigation bar entry) and the page on its own."""
     base = f"http://localhost:{airflow_port}"
-    return [f"{base}/plugin/pipeline-health", f"{base}/pipeline-health/"]
+    return [f"{base}/plugin/{HEALTH_PAGE_PATH.strip('/')}", f"{base}{HEALTH_PAGE_PATH}/"]
 
 
 def read_inbox(inbox: Path) -> list[dict]:

@@ -107,7 +107,36 @@ class PipelineNotifier(BaseNotifier):
 
     def notify(self, context) -> None:
         settings = self.settings or load_settings()
-        send(settings, self.body if self.body is not None else dag_failure_payload(context, settings))
+        if self.body is not None:
+            send(settings, self.body)
+        else:
+            fire_dag_failed(context, settings)
+
+
+def fire_dag_failed(context, settings: Settings, client=None, now: datetime | None = None) -> None:
+    """A DAG run failed: ``airflow_dag_failed`` fires for its DAG at once, through the alert lifecycle, so it
+    notifies once (nothing while that DAG's alert is already firing) and the health DAG resolves it after a
+    successful run. The alert state lives in the warehouse: when that cannot be reached, which is also when the
+    health DAG fails, the failure is sent directly instead (one notification per failed run)."""
+    from game_analytics.health.alert_store import evaluate_alerts
+    from game_analytics.health.measure import Measurement
+    from game_analytics.health.run import measured_instant
+    from game_analytics.warehouse.client import airflow_bigquery_client
+
+    now = measured_instant(now or datetime.now(UTC))
+    failed = Measurement("dag_run_failed", context["dag"].dag_id, 1.0)
+    try:
+        evaluate_alerts(
+            client or airflow_bigquery_client(settings),
+            settings,
+            now,
+            [failed],
+            lambda body: send(settings, body),
+            only_rules={DAG_FAILURE_RULE},
+        )
+    except Exception:  # noqa: BLE001 - no alert state without the warehouse: never stay silent on a failure
+        log.exception("alert state unavailable; sending the failure of %s directly", failed.subject)
+        send(settings, dag_failure_payload(context, settings, now))
 
 
 def deliver(body: dict, settings: Settings | None = None) -> None:
@@ -116,5 +145,6 @@ def deliver(body: dict, settings: Settings | None = None) -> None:
 
 
 def dag_failure_notifier() -> PipelineNotifier:
-    """The ``on_failure_callback`` of the pipeline DAGs: notifies the failed run through the same channels."""
+    """The ``on_failure_callback`` of every DAG: the failed run fires ``airflow_dag_failed`` (fire_dag_failed)
+    through the same channels as every alert."""
     return PipelineNotifier()
