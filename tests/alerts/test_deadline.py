@@ -62,3 +62,21 @@ def test_the_callback_fires_once_and_the_health_dag_then_adds_nothing(warehouse,
         ("data_freshness", ""),
     }
     assert [b["rule"] for b in receiver.received()] == ["daily_metrics_late"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_daily_dag_declares_the_deadline_only_when_configured(monkeypatch, enabled):
+    """GA_DAILY_DEADLINE_ALERT: off by default, as on Airflow 3.3.2 `airflow dags test` of a DAG with a deadline
+    crashes when its run succeeds (found by tests/e2e/test_daily_dag.py)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from game_analytics.dag_defaults import DAILY_DAG
+    from tests.conftest import DAGS_DIR
+
+    monkeypatch.setenv("GA_DAILY_DEADLINE_ALERT", str(enabled).lower())
+    dag = DagBag(str(DAGS_DIR / "game_analytics_daily.py")).dags[DAILY_DAG]
+    if enabled:
+        (alert,) = dag.deadline
+        assert alert.interval == timedelta(days=1, hours=6)
+    else:
+        assert not dag.deadline
