@@ -85,6 +85,22 @@ def test_a_failed_delivery_stays_pending_and_is_sent_by_the_next_run(warehouse, 
     assert pending(warehouse, alert_settings, later, {}) == []
 
 
+def test_a_partial_evaluation_delivers_what_others_left_pending_with_their_rule(warehouse, alert_settings, receiver):
+    """A DAG failure callback evaluates one rule only; a notification of another rule still pending goes out with
+    its own rule's summary, not the rule's name."""
+    unreachable = dataclasses.replace(alert_settings, alert_webhook_url="http://127.0.0.1:9/alerts")
+    run(warehouse, unreachable, T0, M("dlq_rate", "", 0.2))
+    later = T0 + timedelta(minutes=1)
+    evaluate_alerts(
+        warehouse, alert_settings, later, [M("dag_run_failed", "game_analytics_daily", 1.0)],
+        lambda body: notifier_deliver(body, alert_settings), {}, only_rules={"airflow_dag_failed"},
+    )  # fmt: skip
+    rules = {r.name: r for r in load_rules(alert_settings, {})}
+    assert {(b["rule"], b["summary"]) for b in receiver.received()} == {
+        (name, rules[name].summary) for name in ("high_dlq_rate", "airflow_dag_failed")
+    }
+
+
 # The killed run: a health run's alert step in its own process, SIGKILLed at a crash point (GA_INGEST_CRASH_AT).
 _KILLED_RUN = """
 import json, sys

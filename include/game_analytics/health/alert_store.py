@@ -121,7 +121,8 @@ def evaluate_alerts(
     ``only_rules``: a partial evaluation (the deadline callback of one day): only these rules, only the subjects
     measured; nothing else resolves for lack of a measurement.
     """
-    rules = [r for r in load_rules(settings, environ) if only_rules is None or r.name in only_rules]
+    every_rule = {r.name: r for r in load_rules(settings, environ)}  # pending notifications may be of any rule
+    rules = [r for r in every_rule.values() if only_rules is None or r.name in only_rules]
     states = read_states(client, settings)
     step = advance(
         rules,
@@ -140,7 +141,7 @@ def evaluate_alerts(
         firing=[now_states[key] for key in sorted(now_states) if now_states[key].status == FIRING and key[0] in names],
         created=len(step.notifications),
     )
-    for notification in pending(client, settings, now, names):
+    for notification in pending(client, settings, now, every_rule):
         try:
             deliver(payload(notification))
         except Exception as exc:  # noqa: BLE001 - any channel failure: keep it pending, try the others
