@@ -52,14 +52,28 @@ def test_monitoring_files_are_mounted_where_the_services_read_them(services):
 
 
 def _module_constant(path: Path, name: str) -> str:
+    """A module's string constant, read from its source; `NAME = OTHER` with OTHER imported from a game_analytics
+    module (the plugin's HEALTH_PREFIX is health/rules.py's HEALTH_PAGE_PATH) is read where OTHER is defined."""
     tree = ast.parse(path.read_text())
     values = [
-        node.value.value
+        node.value
         for node in tree.body
         if isinstance(node, ast.Assign) and [getattr(target, "id", "") for target in node.targets] == [name]
     ]
     assert len(values) == 1, f"{path.name} defines {name} {len(values)} times"
-    return values[0]
+    if isinstance(values[0], ast.Name):
+        imported = [
+            (node.module, alias.name)
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("game_analytics.")
+            for alias in node.names
+            if (alias.asname or alias.name) == values[0].id
+        ]
+        assert len(imported) == 1, f"{path.name}: {name} = {values[0].id}, not imported from game_analytics"
+        module, original = imported[0]
+        return _module_constant(REPO_ROOT / "include" / Path(*module.split(".")).with_suffix(".py"), original)
+    assert isinstance(values[0], ast.Constant), f"{path.name}: {name} is not a constant"
+    return values[0].value
 
 
 def test_airflow_sends_statsd_to_the_exporter_and_prometheus_scrapes_what_listens(services):
