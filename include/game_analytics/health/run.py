@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from game_analytics.config import Settings
+from game_analytics.laps import Laps
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +53,17 @@ def run_health_check(
     from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
 
     now = measured_instant(now)
-    started = last = time.monotonic()
+    started = time.monotonic()
     timings: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        nonlocal last
-        timings[name] = round(time.monotonic() - last, 3)
-        last = time.monotonic()
-
+    laps = Laps(timings)
     refresh_event_volume(client, settings, now)
-    lap("event_volume")
+    laps.lap("event_volume")
     measurements = measure(client, settings, now, kafka_config)
-    lap("measure")
+    laps.lap("measure")
     record_measurements(client, settings, now, measurements)
-    lap("record")
+    laps.lap("record")
     alerts = evaluate_alerts(client, settings, now, measurements, deliver)
-    lap("alerts")
+    laps.lap("alerts")
     report = HealthReport(
         measured_at=now.isoformat(),
         measurements=len(measurements),

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from game_analytics.config import Settings
 from game_analytics.dag_defaults import DAILY_DAG
+from game_analytics.health.run import measured_instant
 from game_analytics.warehouse.client import query_rows
 from game_analytics.warehouse.sql_templates import render_sql
 
@@ -95,9 +96,8 @@ class HealthSnapshot:
 def _timestamp(value: datetime, round_up: bool = False) -> str:
     """A UTC instant as SQL text, in whole seconds (the emulator misreads fractional seconds in a literal); an upper
     bound is rounded up so that it still includes its own second."""
-    whole = value.astimezone(UTC).replace(microsecond=0)
-    if round_up and whole != value:
-        whole += timedelta(seconds=1)
+    value = value.astimezone(UTC)
+    whole = measured_instant(value) if round_up else value.replace(microsecond=0)
     return f"{whole:%Y-%m-%d %H:%M:%S}+00:00"
 
 

@@ -42,6 +42,7 @@ from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
 from game_analytics.ingest.loader import LoadResult, WarehouseLoader
 from game_analytics.ingest.schema_registry import writer_schemas
+from game_analytics.laps import Laps
 from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 
 log = logging.getLogger(__name__)
@@ -84,16 +85,6 @@ class IngestionReport:
         return asdict(self)
 
 
-class _Clock:
-    def __init__(self, into: dict):
-        self.into, self.last = into, time.monotonic()
-
-    def lap(self, name: str) -> None:
-        now = time.monotonic()
-        self.into[name] = round(self.into.get(name, 0.0) + now - self.last, 3)
-        self.last = now
-
-
 def _consumer_lag(consumer, tracker: Tracker) -> dict[int, int | None]:
     """Per partition: end offset - durable offset; the end is the larger of the fetch and ListOffsets views."""
     from confluent_kafka import KafkaException, TopicPartition
@@ -126,7 +117,7 @@ class _Written:
 
 def _write(batch: PreparedBatch, loader: WarehouseLoader, dlq: DeadLetterProducer, timings: dict) -> LoadResult:
     """The warehouse thread's part of a batch: dead letters to the DLQ topic, staging load, the one script."""
-    clock = _Clock(timings)
+    clock = Laps(timings)
     dlq.send(batch.dead_letters)
     clock.lap("dlq_topic")
     loader.stage(batch)
@@ -145,7 +136,7 @@ def _acknowledge(written: _Written | None, consumer, tracker: Tracker, report: I
 
     if written is None:
         return
-    clock = _Clock(report.timings)
+    clock = Laps(report.timings)
     batch, result = written.batch, written.result.result()  # re-raises the warehouse thread's error
     clock.lap("wait_for_warehouse")
     tracker.batch_durable(batch.next_offsets, written.at_end)
@@ -211,7 +202,7 @@ def run_ingestion(
         started_at=datetime.now(UTC).isoformat(),
     )
     loader = WarehouseLoader(client, settings, settings.raw_topic, group)
-    clock = _Clock(report.timings)
+    clock = Laps(report.timings)
     consumer, tracker = open_consumer(
         kafka_config, settings.raw_topic, group, loader.read_offsets(), settings.kafka_conn_id
     )
