@@ -130,3 +130,20 @@ def test_parse_imports_no_ml_modules(path):
     loaded = json.loads(out.strip().splitlines()[-1])
     bad = [m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN_AT_PARSE)]
     assert not bad, f"{path.name} imports at parse: {bad[:10]}"
+
+
+def test_every_try_of_a_task_runs_its_job_again(dagbag):
+    """A retry, a cleared task or a reprocessing backfill recomputes: no resumable operator may return the
+    earlier try's finished job (Airflow 3.3's ResumableJobMixin does, with durable=True, its default), and no
+    BigQuery job may reuse a job id derived from its configuration (force_rerun=False reattaches to it)."""
+    from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
+    from airflow.sdk.bases.resumablejobmixin import ResumableJobMixin
+
+    resumable = [(dag.dag_id, t) for dag in dagbag.dags.values() for t in dag.tasks if isinstance(t, ResumableJobMixin)]
+    assert resumable, "the daily DAG's table tasks are resumable BigQuery jobs; the check found none"
+    resumed = [f"{d}.{t.task_id}" for d, t in resumable if t.durable]
+    assert not resumed, f"these tasks would skip their job on a later try: {resumed}"
+    reattached = [
+        f"{d}.{t.task_id}" for d, t in resumable if isinstance(t, BigQueryInsertJobOperator) and not t.force_rerun
+    ]
+    assert not reattached, f"these BigQuery jobs reuse a job id on a later try: {reattached}"

@@ -22,10 +22,20 @@ TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
 
 
 def _query_job(task_id: str, sql_file: str, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
-    """A standard-SQL query job whose text is the rendered template ``sql/<sql_file>``."""
+    """A standard-SQL query job whose text is the rendered template ``sql/<sql_file>``, run afresh on every try.
+
+    ``durable=False``: by default (Airflow 3.3's ``ResumableJobMixin``) a later try of the task (a retry, a
+    cleared task, a ``backfill --reprocess-behavior completed``) finds the first try's job id in the task state
+    store and, that job having succeeded, returns without running anything, so the partition keeps the rows of
+    the first try and late events never reach it. A partition rebuild is idempotent (DELETE + INSERT of day D in
+    one transaction), so running it again costs one query and recomputes D from the data as it is now; crash-resume
+    would only save that query. ``force_rerun=True`` (the default) gives each try a new job id.
+    """
     return BigQueryInsertJobOperator(
         task_id=task_id,
         configuration={"query": {"query": sql_file, "useLegacySql": False}},
+        durable=False,
+        force_rerun=True,
         project_id=settings.bq_project,
         location=settings.bq_location,
         gcp_conn_id=settings.gcp_conn_id,
