@@ -55,6 +55,9 @@ class Settings:
     vertex_region: str = "europe-west1"
     vertex_pipeline_template: str = ""
     training_lookback_days: int = 30
+    # Every task's first retry waits this long, then twice as long each time (the suite sets a few seconds to watch
+    # retries through a real scheduler)
+    retry_delay_seconds: int = 300
     # Kafka ingestion (game_events_ingest): micro-batch bounds and the longest a run may keep consuming
     ingest_max_batch_messages: int = 200_000
     ingest_max_batch_seconds: float = 30.0

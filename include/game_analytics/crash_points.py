@@ -4,6 +4,10 @@
 (the ingestion's ``ingest.run.CRASH_POINTS``, the alert store's ``health.alert_store.CRASH_POINTS``). Tests use
 it to prove that a crash anywhere loses and repeats nothing; it is inert unless the variable is set. A module of
 its own, so the health task does not import the Kafka ingestion to reach it.
+
+``GA_CRASH_AT_FILE=<path>`` arms a point from outside a running stack, once: when that file exists and its text
+names the point, the process that reaches the point deletes the file before it kills itself, so only one try of one
+task dies (the re-run tests kill a task of a real scheduler's run after its work, then watch its retry).
 """
 
 from __future__ import annotations
@@ -12,22 +16,40 @@ import logging
 import os
 import signal
 from collections import Counter
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 CRASH_VARIABLE = "GA_INGEST_CRASH_AT"
+CRASH_FILE_VARIABLE = "GA_CRASH_AT_FILE"
 _reached: Counter = Counter()
 
 
 def crash_point(name: str, before_kill=None) -> None:
-    """SIGKILL this process here if ``GA_INGEST_CRASH_AT`` names this point (and this is the n-th visit)."""
-    spec = os.environ.get(CRASH_VARIABLE, "")
-    point, _, nth = spec.partition("@")
-    if point != name:
+    """SIGKILL this process here if ``GA_INGEST_CRASH_AT`` names this point (and this is the n-th visit), or if
+    the file named by ``GA_CRASH_AT_FILE`` does (once, whatever the process: the file is removed first)."""
+    if not (_armed_by_variable(name) or _armed_by_file(name)):
         return
+    if before_kill is not None:
+        before_kill()
+    log.warning("crash point %s reached: killing the process", name)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _armed_by_variable(name: str) -> bool:
+    point, _, nth = os.environ.get(CRASH_VARIABLE, "").partition("@")
+    if point != name:
+        return False
     _reached[name] += 1
-    if _reached[name] == int(nth or 1):
-        if before_kill is not None:
-            before_kill()
-        log.warning("%s=%s: killing the process", CRASH_VARIABLE, spec)
-        os.kill(os.getpid(), signal.SIGKILL)
+    return _reached[name] == int(nth or 1)
+
+
+def _armed_by_file(name: str) -> bool:
+    path = os.environ.get(CRASH_FILE_VARIABLE)
+    if not path or not Path(path).is_file() or Path(path).read_text().strip() != name:
+        return False
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:  # another process reached it first: that one dies, this one goes on
+        return False
+    return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from game_analytics.config import load_settings
+
 # The DAG ids, named here once: the DAG files, the catalogue's `built_by`, the demo and the tests use them.
 INGEST_DAG = "game_events_ingest"
 DAILY_DAG = "game_analytics_daily"
@@ -12,6 +14,6 @@ HEALTH_DAG = "pipeline_health"
 DEFAULT_ARGS = {
     "owner": "game-analytics",
     "retries": 2,
-    "retry_delay": timedelta(minutes=5),
+    "retry_delay": timedelta(seconds=load_settings().retry_delay_seconds),
     "retry_exponential_backoff": True,
 }

@@ -19,7 +19,10 @@ def test_a_check_waits_only_for_what_it_checks(dagbag):
         assert upstream(dag, f"checks_{metric}") == {metric}
     # The export reads level_metrics (which reads events): it waits for those checks, and only those.
     assert upstream(dag, "export_level_features") == {"checks_events", "checks_level_metrics"}
-    assert upstream(dag, "trigger_ml_training") == {"export_level_features"}
+    assert upstream(dag, "wait_for_training_days") == {"export_level_features"}
+    assert upstream(dag, "trigger_ml_training") == {"wait_for_training_days"}
+    sensor = dag.get_task("wait_for_training_days")
+    assert sensor.mode == "reschedule", "waiting for other days' runs must not hold a worker slot"
 
 
 def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):

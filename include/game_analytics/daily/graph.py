@@ -6,7 +6,8 @@
   exported by ``export_<table>`` from its ``export.sql``;
 - ``checks_<table>`` for every table with checks, right after the task that builds that table, or after the sensor
   for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what it checks;
-- an export waits for the checks of every table it reads, directly or not; ``trigger_ml_training`` for the exports.
+- an export waits for the checks of every table it reads, directly or not; ``wait_for_training_days`` for the
+  exports and for the runs of the training lookback's earlier days; then ``trigger_ml_training``.
 
 Each building task declares the tables it reads as inlets and its own as an outlet, so the asset graph shows the
 lineage. A new table folder appears here with no Python edit.
@@ -57,4 +58,5 @@ def build_daily_tasks(catalogue: Catalogue, settings: Settings) -> None:
         chain(builders.get(name, sensor), check)
     exports = [builders[n] for n in builders if catalogue[n].export_sql]
     if exports:
-        chain(exports, tasks.trigger_ml_training.override(outlets=[model_asset(settings)])())
+        training = tasks.trigger_ml_training.override(outlets=[model_asset(settings)])()
+        chain(exports, tasks.wait_for_training_days(), training)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
-from airflow.sdk import task
+from airflow.sdk import PokeReturnValue, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from game_analytics.catalogue import Table
 from game_analytics.config import Settings, load_settings
+from game_analytics.crash_points import crash_point
 from game_analytics.timetables import processed_day
 
 TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
@@ -65,18 +66,49 @@ def check_table(table: str, ds: str | None = None, run_id: str | None = None) ->
     results = run_table_checks(
         lambda sql: query_rows(client, sql), settings, table, ds, client=client, dag_run_id=run_id
     )
+    crash_point(f"checks_recorded.{table}")  # test hook (crash_points.py): a try dying after its work
     return {
         "passed": [r.check.name for r in results if r.passed],
         "warnings": [r.message() for r in results if not r.passed],
     }
 
 
-@task(multiple_outputs=False)
-def trigger_ml_training(**context) -> dict:
-    """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
+def _training_day(context) -> date:
+    """D, when D is the training weekday; otherwise the task is skipped, saying why."""
     day = processed_day(context)
     if day.weekday() != TRAINING_WEEKDAY:
         raise AirflowSkipException(f"{day} is a {day:%A}; the model trains on Sundays only")
+    return day
+
+
+@task.sensor(mode="reschedule", poke_interval=30, timeout=6 * 3600)
+def wait_for_training_days(**context) -> PokeReturnValue:
+    """Sundays: wait until no run of this DAG for an earlier day of the training lookback is queued or running.
+
+    In a backfill the days run in parallel: without this wait, Sunday's training could read the features of the
+    days whose runs had finished and miss the others (a backfill trained another model than day-by-day runs).
+    A run that will never export (no run, a failed run) is not waited for; the training records those days as
+    ``days_without_features`` with the reason. Reschedule mode: no worker slot is held while waiting. The earlier
+    days of a backfill are created and started first, so they never wait for Sunday's run.
+    """
+    from game_analytics.daily.training_window import DagRunCounter, lookback_report
+
+    day = _training_day(context)
+    ti = context["ti"]
+    counter = DagRunCounter(lambda **kw: ti.get_dr_count(dag_id=ti.dag_id, **kw))
+    report = lookback_report(day, load_settings().training_lookback_days, counter)
+    if report.in_flight:
+        ti.log.info("waiting for the runs of %s to finish before training on %s", report.in_flight_text(), day)
+        return PokeReturnValue(is_done=False)
+    for line in report.lines():
+        ti.log.info(line)
+    return PokeReturnValue(is_done=True, xcom_value=report.as_dict())
+
+
+@task(multiple_outputs=False)
+def trigger_ml_training(**context) -> dict:
+    """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
+    day = _training_day(context)
     settings = load_settings()
     if settings.train_on_vertex:
         return _run_vertex_pipeline(settings, day, context)
