@@ -129,6 +129,116 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
         raise RuntimeError(f"airflow backfill create failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
+UNFINISHED = ("queued", "running")
+BACKFILL_ROUNDS = 3  # backfills of the days a run in flight made the previous one skip (see recompute_days)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def day_runs(api: AirflowApi, first: date, last: date) -> list[dict]:
+    """Every run of the daily DAG whose logical date is on a day from ``first`` to ``last`` (one per day: Airflow
+    keeps one run per logical date, which a backfill re-queues rather than duplicates)."""
+    return api.get(
+        f"/api/v2/dags/{DAILY_DAG}/dagRuns",
+        logical_date_gte=f"{first.isoformat()}T00:00:00+00:00",
+        logical_date_lte=f"{last.isoformat()}T23:59:59.999999+00:00",
+        order_by="logical_date",
+        limit=100,
+    )["dag_runs"]
+
+
+def wait_until_settled(api: AirflowApi, first: date, last: date, timeout: float = 900, say=_say) -> None:
+    """Wait until no run of the daily DAG for a day from ``first`` to ``last`` is queued or running.
+
+    Such a run (the scheduled run of the newest day, which the scheduler creates as soon as it starts, or one
+    someone triggered) will finish: its day's events are loaded. The timeout's error names the runs and states.
+    """
+    deadline, said = time.monotonic() + timeout, False
+    while busy := [r for r in day_runs(api, first, last) if r["state"] in UNFINISHED]:
+        named = ", ".join(f"{r['dag_run_id']} ({r['run_type']}, {r['state']})" for r in busy)
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{DAILY_DAG} runs for {first} .. {last} still unfinished after {timeout:.0f} s, so a backfill "
+                f"would skip their days: {named}"
+            )
+        if not said:
+            say(f"waiting for {named} to finish before backfilling (a backfill skips a day whose run is in flight)")
+            said = True
+        time.sleep(3)
+
+
+def newest_backfill(api: AirflowApi) -> dict | None:
+    found = api.get("/api/v2/backfills", dag_id=DAILY_DAG, limit=1, order_by="-id")["backfills"]
+    return found[0] if found else None
+
+
+def wait_for_backfill(api: AirflowApi, created: dict, first: date, last: date, timeout: float = 900) -> dict[str, dict]:
+    """Wait until the backfill ``created`` is completed; its runs, by day.
+
+    A run is the backfill's when its ``run_type`` is ``backfill`` and it was queued after the backfill was created
+    (the REST API does not show a run's backfill id): a day's earlier run, re-run by this backfill, is re-queued
+    then; one left over from an earlier backfill is not. The scheduler sets ``completed_at`` when none of the
+    backfill's runs is queued or running any more, checking every 30 s.
+    """
+    since, path = _instant(created["created_at"]), f"/api/v2/backfills/{created['id']}"
+    deadline, own = time.monotonic() + timeout, {}
+    while True:
+        completed = api.get(path)["completed_at"] is not None
+        own = {
+            r["logical_date"][:10]: r
+            for r in day_runs(api, first, last)
+            if r["run_type"] == "backfill" and (_instant(r["queued_at"]) or since - timedelta(1)) >= since
+        }
+        if completed and all(r["state"] not in UNFINISHED for r in own.values()):
+            return own
+        if time.monotonic() > deadline:
+            states = {day: r["state"] for day, r in own.items()}
+            raise TimeoutError(f"backfill {created['id']} of {DAILY_DAG} not completed after {timeout:.0f} s: {states}")
+        time.sleep(3)
+
+
+def recompute_days(env: dict[str, str], api: AirflowApi, first: date, last: date, timeout: float = 900, say=_say):
+    """Backfill the daily DAG from ``first`` to ``last`` so that every day is computed again from the current data
+    (late events included); the backfill's run of each day, by day, once the backfill is completed.
+
+    What Airflow 3.3 does (``airflow/models/backfill.py``): ``_create_backfill`` refuses a backfill while another
+    of the DAG has no ``completed_at`` (``AlreadyRunningBackfill``); for each day, a day without a run gets a new
+    backfill run, and a day whose run has *finished* is cleared and re-queued as this backfill's run
+    (``--reprocess-behavior completed``), but a day whose run is still queued or running is only recorded as
+    skipped ("in flight"): the backfill gets no run for it, nothing re-runs it, and the backfill completes
+    without it. At start the scheduler creates the scheduled run of the newest day (``catchup=False``), so a
+    backfill created while that run is in flight silently leaves that day as the in-flight run computes it.
+
+    So: wait until no run of a day of the window is unfinished (``wait_until_settled``), create the backfill, and
+    wait for *its* runs (``wait_for_backfill``), not for "the newest run of each day". A run created in between
+    (a scheduled run falling due, someone's trigger) can still be skipped: the days left without a run of the
+    backfill get another backfill, up to ``BACKFILL_ROUNDS`` in all.
+    """
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    runs: dict[str, dict] = {}
+    todo = days
+    for _ in range(BACKFILL_ROUNDS):
+        low, high = date.fromisoformat(todo[0]), date.fromisoformat(todo[-1])
+        wait_until_settled(api, low, high, timeout, say)
+        before = newest_backfill(api)
+        backfill(env, low, high)
+        created = newest_backfill(api)
+        if created is None or (before is not None and created["id"] == before["id"]):
+            raise RuntimeError(f"airflow backfill create for {low} .. {high} succeeded but no new backfill is listed")
+        runs.update(wait_for_backfill(api, created, low, high, timeout))
+        todo = [day for day in days if day not in runs]
+        if not todo:
+            return runs
+        say(f"backfill {created['id']} skipped {', '.join(todo)} (a run was in flight): backfilling them again")
+    raise RuntimeError(f"{DAILY_DAG}: {', '.join(todo)} got no backfill run in {BACKFILL_ROUNDS} backfills")
+
+
 def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[str, dict]) -> str:
     from game_analytics.storage import local_path
 
@@ -186,10 +296,9 @@ def run_demo(
     )
     for stale in cancel_stale_backfills(api, DAILY_DAG, since):
         print(f"cancelled backfill {stale} of {DAILY_DAG}, left unfinished by an earlier start", flush=True)
-    backfill(env, window[0], window[-1])
     print(f"backfilling {DAILY_DAG} for {window[0]} .. {window[-1]} (watch it in the UI)", flush=True)
     names = [d.isoformat() for d in window]
-    runs = api.wait_for_runs(DAILY_DAG, names)
+    runs = recompute_days(env, api, window[0], window[-1])
     print(summarize(api, settings, names, runs), flush=True)
     failed = sum(run["state"] != "success" for run in runs.values())
     print(f"Pipeline health page: {'  or  '.join(page_urls(airflow_port))}", flush=True)
