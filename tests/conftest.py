@@ -23,7 +23,9 @@ from game_analytics.localstack.servers import free_port
 STATE = StateDirs(Path(tempfile.mkdtemp(prefix="game-analytics-tests-")))
 if not os.environ.get("GA_KEEP_TEST_STATE"):  # set it to keep the servers' logs for debugging
     atexit.register(shutil.rmtree, STATE.root, ignore_errors=True)
-PORTS = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
+PORTS = StackPorts(
+    bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port(), postgres=free_port()
+)
 os.environ.update(stack_environment(STATE, PORTS))
 # The scheduler runs backfills but creates no scheduled runs: a run for "yesterday" would only wait for events
 # no test loads, and poll the emulator from a worker for the whole session.
@@ -44,7 +46,7 @@ def local_stack():
 
 @pytest.fixture(scope="session")
 def airflow_stack(local_stack):
-    """The local stack plus api-server, scheduler, dag-processor and triggerer."""
+    """The local stack plus PostgreSQL (the metadata DB), api-server, scheduler, dag-processor and triggerer."""
     local_stack.start_airflow()
     return local_stack
 

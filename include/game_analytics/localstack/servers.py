@@ -7,6 +7,7 @@ everything a server spawned (Airflow's executor workers, uvicorn workers) and no
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -48,6 +49,8 @@ class Server:
     argv: list[str]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None  # run as this user (when we are root: e.g. PostgreSQL, which refuses root)
+    stop_signal: int = signal.SIGTERM  # what ``terminate`` sends the process group
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -60,6 +63,7 @@ class Server:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
             start_new_session=True,  # own process group: Ctrl-C reaches the launcher, which stops us
+            **({"user": self.user, "group": pwd.getpwnam(self.user).pw_gid, "extra_groups": []} if self.user else {}),
         )
         log.close()
 
@@ -87,9 +91,9 @@ class Server:
             return ""
 
     def terminate(self) -> None:
-        """SIGTERM the whole process group (the server and whatever it started)."""
+        """Signal the whole process group (the server and whatever it started): SIGTERM or ``stop_signal``."""
         if self.process is not None:
-            _signal_group(self.process.pid, signal.SIGTERM)
+            _signal_group(self.process.pid, self.stop_signal)
 
     def kill(self) -> None:
         """SIGKILL what is left of the process group and reap the leader."""
