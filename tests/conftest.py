@@ -30,6 +30,11 @@ os.environ.update(stack_environment(STATE, PORTS))
 # The scheduler runs backfills but creates no scheduled runs: a run for "yesterday" would only wait for events
 # no test loads, and poll the emulator from a worker for the whole session.
 os.environ["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
+# Retries through the real scheduler in seconds, not minutes (tests/e2e/test_rerun_recomputes.py watches one).
+os.environ["GA_RETRY_DELAY_SECONDS"] = "3"
+# Writing a crash point's name to this file kills the next task that reaches it, once (crash_points.py).
+CRASH_AT_FILE = STATE.root / "crash-at"
+os.environ["GA_CRASH_AT_FILE"] = str(CRASH_AT_FILE)
 
 DAGS_DIR = REPO_ROOT / "dags"
 

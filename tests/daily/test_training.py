@@ -40,6 +40,7 @@ def test_local_training_reads_lookback_window_and_writes_model_and_metrics(tmp_p
     write_features(features, SUNDAY + timedelta(days=1), levels=20, seed=99)  # after D: must be ignored
     metrics = train(features, tmp_path / "model", SUNDAY, lookback_days=30)
     assert metrics["rows"] == 200 and metrics["days_with_features"] == 10
+    assert metrics["feature_days"] == [(SUNDAY - timedelta(days=n)).isoformat() for n in range(9, -1, -1)]
     assert metrics["features"] == FEATURES and metrics["mae"] < 0.1 and metrics["r2"] > 0.5
     assert json.loads((tmp_path / "model" / "metrics.json").read_text()) == metrics
     assert (tmp_path / "model" / "model.joblib").stat().st_size > 0

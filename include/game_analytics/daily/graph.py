@@ -59,4 +59,4 @@ def build_daily_tasks(catalogue: Catalogue, settings: Settings) -> None:
     exports = [builders[n] for n in builders if catalogue[n].export_sql]
     if exports:
         training = tasks.trigger_ml_training.override(outlets=[model_asset(settings)])()
-        chain(exports, tasks.wait_for_training_days(), training)
+        chain(exports, tasks.WaitForTrainingDays(), training)

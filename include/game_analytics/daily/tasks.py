@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
-from airflow.sdk import PokeReturnValue, task
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from game_analytics.catalogue import Table
@@ -81,8 +81,7 @@ def _training_day(context) -> date:
     return day
 
 
-@task.sensor(mode="reschedule", poke_interval=30, timeout=6 * 3600)
-def wait_for_training_days(**context) -> PokeReturnValue:
+class WaitForTrainingDays(BaseSensorOperator):
     """Sundays: wait until no run of this DAG for an earlier day of the training lookback is queued or running.
 
     In a backfill the days run in parallel: without this wait, Sunday's training could read the features of the
@@ -90,19 +89,30 @@ def wait_for_training_days(**context) -> PokeReturnValue:
     A run that will never export (no run, a failed run) is not waited for; the training records those days as
     ``days_without_features`` with the reason. Reschedule mode: no worker slot is held while waiting. The earlier
     days of a backfill are created and started first, so they never wait for Sunday's run.
-    """
-    from game_analytics.daily.training_window import DagRunCounter, lookback_report
 
-    day = _training_day(context)
-    ti = context["ti"]
-    counter = DagRunCounter(lambda **kw: ti.get_dr_count(dag_id=ti.dag_id, **kw))
-    report = lookback_report(day, load_settings().training_lookback_days, counter)
-    if report.in_flight:
-        ti.log.info("waiting for the runs of %s to finish before training on %s", report.in_flight_text(), day)
-        return PokeReturnValue(is_done=False)
-    for line in report.lines():
-        ti.log.info(line)
-    return PokeReturnValue(is_done=True, xcom_value=report.as_dict())
+    A ``BaseSensorOperator`` rather than ``@task.sensor``: the standard provider's ``PythonSensor`` behind that
+    decorator logs a deprecation warning at every import (so at every DAG parse) in the pinned versions.
+    """
+
+    def __init__(self, *, task_id: str = "wait_for_training_days", **kwargs) -> None:
+        kwargs.setdefault("mode", "reschedule")
+        kwargs.setdefault("poke_interval", 30)
+        kwargs.setdefault("timeout", 6 * 3600)
+        super().__init__(task_id=task_id, **kwargs)
+
+    def poke(self, context) -> PokeReturnValue:
+        from game_analytics.daily.training_window import DagRunCounter, lookback_report
+
+        day = _training_day(context)
+        ti = context["ti"]
+        counter = DagRunCounter(lambda **kw: ti.get_dr_count(dag_id=ti.dag_id, **kw))
+        report = lookback_report(day, load_settings().training_lookback_days, counter)
+        if report.in_flight:
+            self.log.info("waiting for the runs of %s to finish before training on %s", report.in_flight_text(), day)
+            return PokeReturnValue(is_done=False)
+        for line in report.lines():
+            self.log.info(line)
+        return PokeReturnValue(is_done=True, xcom_value=report.as_dict())
 
 
 @task(multiple_outputs=False)

@@ -58,6 +58,7 @@ def train(features_root: Path, model_dir: Path, training_date: date, lookback_da
         "lookback_days": lookback_days,
         "rows": int(len(frame)),
         "days_with_features": int(frame["date"].nunique()),
+        "feature_days": sorted(str(d)[:10] for d in frame["date"].unique()),
         "features": FEATURES,
         "target": TARGET,
         "mae": float(mean_absolute_error(y_test, predicted)),
