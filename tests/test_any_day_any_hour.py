@@ -22,6 +22,7 @@ from game_analytics.daily.completeness import day_status
 from game_analytics.daily.days import completable_days
 from game_analytics.events.contract import MAX_AGE as MAX_EVENT_AGE  # ingestion rejects events older than this
 from game_analytics.localstack.demo import HISTORY_DAYS
+from game_analytics.localstack.health_demo import BURST_EVENTS, recent_events
 from game_analytics.timetables import DayAfterTimetable
 from tests.e2e.test_daily_dag import pick_days
 from tests.ingest.sample import sample_messages
@@ -77,3 +78,17 @@ def test_ingestion_samples_are_big_enough_at_any_instant(now):
     messages, start = sample_messages(now, seed=9, players=60, bad_rate=0.1, at_least=MESSAGES)
     assert len(messages) >= MESSAGES
     assert_can_run_now(now, [start, start + timedelta(days=1)], start)
+
+
+@pytest.mark.parametrize("now", INSTANTS, ids=lambda d: d.strftime("%a-%Y-%m-%dT%H:%M"))
+def test_the_demo_burst_stays_within_today_and_the_clean_traffic_brings_late_events(now):
+    """The health demo's burst of bad messages must not land on a day the demo built (a second `make run` would
+    fail that day's DLQ-share check on its re-run); its clean traffic must hold yesterday's late events."""
+    stamp = now.isoformat().replace("+00:00", "Z")
+    burst = recent_events(seed=11, now=now, today_only=True)
+    assert len(burst) == BURST_EVENTS
+    assert all(e["timestamp"][:10] == now.date().isoformat() and e["timestamp"] <= stamp for e in burst)
+    clean = recent_events(seed=12, now=now, today_only=False)
+    assert len(clean) == BURST_EVENTS and all(e["timestamp"] <= stamp for e in clean)
+    if now.hour < 12:  # few of today's events yet: most of the clean traffic is yesterday's, late for its day
+        assert sum(e["timestamp"][:10] < now.date().isoformat() for e in clean) > BURST_EVENTS // 2

@@ -1,6 +1,6 @@
 """The `make run` demo's operations part: where the health page is, and one alert's whole life in the inbox.
 
-After the pipeline demo, a planted burst of bad messages (half of a few hundred of today's events) is ingested, so
+After the pipeline demo, a planted burst of bad messages (half of a few hundred events, all of today) is ingested, so
 the next ``pipeline_health`` run finds the DLQ rate above its threshold and ``high_dlq_rate`` notifies once; then
 clean traffic is ingested and the following run notifies that it resolved. The local stack's webhook receiver
 writes every notification it gets to its inbox (a JSON line each): the demo prints the ones of this demo. The
@@ -35,17 +35,32 @@ def read_inbox(inbox: Path) -> list[dict]:
     return [json.loads(line) for line in inbox.read_text().splitlines() if line.strip()]
 
 
-def _produce_today(env: dict[str, str], settings: Settings, bad_rate: float, seed: int) -> int:
-    """Send the last BURST_EVENTS simulated events before now (of today and yesterday, so there are enough at
-    any hour), with ``bad_rate`` planted bad ones."""
-    from game_analytics.producer.kafka import kafka_config_from_env, produce
-    from game_analytics.producer.messages import make_messages
+def recent_events(seed: int, now: datetime, today_only: bool) -> list[dict]:
+    """The last BURST_EVENTS simulated events before ``now`` (of today and yesterday, so there are enough at any
+    hour); with ``today_only``, yesterday's are moved to today's midnight (UTC).
+
+    The burst is kept within today: its bad messages would otherwise count against yesterday, a day the demo has
+    built, and the next re-run of that day (a second `make run`) would rightly fail its DLQ-share check. The clean
+    traffic keeps yesterday's events: they are the late events a re-run of yesterday must pick up.
+    """
     from game_analytics.producer.simulation import generate_events
 
-    now = datetime.now(UTC)
     first = (now - timedelta(days=1)).date()
-    events = [e for e in generate_events(seed, first, 2, 200) if e["timestamp"] <= now.isoformat()]
-    messages = make_messages(events[-BURST_EVENTS:], fmt="json", bad_rate=bad_rate, seed=seed, now=now)
+    events = [e for e in generate_events(seed, first, 2, 200) if e["timestamp"] <= now.isoformat()][-BURST_EVENTS:]
+    if not today_only:
+        return events
+    midnight = f"{now.date().isoformat()}T00:00:00.000Z"
+    return [{**e, "timestamp": max(e["timestamp"], midnight)} for e in events]
+
+
+def _produce_recent(env: dict[str, str], settings: Settings, bad_rate: float, seed: int, today_only: bool) -> int:
+    """``recent_events`` to the raw topic, with ``bad_rate`` planted bad ones."""
+    from game_analytics.producer.kafka import kafka_config_from_env, produce
+    from game_analytics.producer.messages import make_messages
+
+    now = datetime.now(UTC)
+    events = recent_events(seed, now, today_only)
+    messages = make_messages(events, fmt="json", bad_rate=bad_rate, seed=seed, now=now)
     return produce(messages, kafka_config_from_env(settings.kafka_conn_id, env), settings.raw_topic)
 
 
@@ -68,10 +83,10 @@ def show_alert_lifecycle(env: dict[str, str], settings: Settings, api: AirflowAp
     before = len(read_inbox(inbox))
     say("health: a clean ingestion first, then a burst of bad messages, then clean traffic again")
     _ingest_then_check(api, say)
-    sent = _produce_today(env, settings, bad_rate=0.5, seed=11)
+    sent = _produce_recent(env, settings, bad_rate=0.5, seed=11, today_only=True)
     say(f"  planted a burst: {sent} messages, about half of them bad")
     burst = _ingest_then_check(api, say)
-    sent = _produce_today(env, settings, bad_rate=0.0, seed=12)
+    sent = _produce_recent(env, settings, bad_rate=0.0, seed=12, today_only=False)
     say(f"  clean traffic: {sent} messages")
     after = _ingest_then_check(api, say)
     received = read_inbox(inbox)[before:]
