@@ -83,10 +83,13 @@ def show_alert_lifecycle(env: dict[str, str], settings: Settings, api: AirflowAp
     before = len(read_inbox(inbox))
     say("health: a clean ingestion first, then a burst of bad messages, then clean traffic again")
     _ingest_then_check(api, say)
-    sent = _produce_recent(env, settings, bad_rate=0.5, seed=11, today_only=True)
+    # New traffic at every start: the same seeds would resend an earlier start's messages, which the ingestion
+    # rightly finds already stored or dead-lettered, and the burst would raise no DLQ rate.
+    seed = int(datetime.now(UTC).timestamp())
+    sent = _produce_recent(env, settings, bad_rate=0.5, seed=seed, today_only=True)
     say(f"  planted a burst: {sent} messages, about half of them bad")
     burst = _ingest_then_check(api, say)
-    sent = _produce_recent(env, settings, bad_rate=0.0, seed=12, today_only=False)
+    sent = _produce_recent(env, settings, bad_rate=0.0, seed=seed + 1, today_only=False)
     say(f"  clean traffic: {sent} messages")
     after = _ingest_then_check(api, say)
     received = read_inbox(inbox)[before:]
