@@ -16,8 +16,9 @@ from game_analytics.ml.train_local import FEATURES, train
 SUNDAY = date(2026, 11, 8)
 
 
-def write_features(root, day: date, levels: int, seed: int) -> None:
-    """Level features where pass_rate falls with p95_moves, as in the game."""
+def write_features(root, day: date, levels: int, seed: int, shuffled: bool = False) -> None:
+    """Level features where pass_rate falls with p95_moves, as in the game; ``shuffled``: in another row order,
+    as the warehouse may export them."""
     rng = random.Random(seed)
     rows = []
     for level in range(1, levels + 1):
@@ -28,6 +29,8 @@ def write_features(root, day: date, levels: int, seed: int) -> None:
             "avg_moves": p95 * 0.7, "p95_moves": p95, "retry_rate": 0.01 * level,
             "booster_usage_rate": rng.random() * 0.3, "unique_players": 80,
         })  # fmt: skip
+    if shuffled:
+        random.Random(f"order:{seed}").shuffle(rows)
     folder = root / f"dt={day.isoformat()}"
     folder.mkdir(parents=True)
     pd.DataFrame(rows).to_parquet(folder / "000000000000.parquet")
@@ -44,6 +47,16 @@ def test_local_training_reads_lookback_window_and_writes_model_and_metrics(tmp_p
     assert metrics["features"] == FEATURES and metrics["mae"] < 0.1 and metrics["r2"] > 0.5
     assert json.loads((tmp_path / "model" / "metrics.json").read_text()) == metrics
     assert (tmp_path / "model" / "model.joblib").stat().st_size > 0
+
+
+def test_the_same_days_exported_in_another_row_order_train_the_same_model(tmp_path):
+    metrics = []
+    for shuffled in (False, True):
+        root = tmp_path / str(shuffled)
+        for n in range(7):
+            write_features(root / "features", SUNDAY - timedelta(days=n), levels=20, seed=n, shuffled=shuffled)
+        metrics.append(train(root / "features", root / "model", SUNDAY, lookback_days=30))
+    assert metrics[0] == metrics[1]
 
 
 def test_training_without_features_says_where_it_looked(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 FEATURES = ["attempts", "avg_moves", "p95_moves", "retry_rate", "booster_usage_rate", "unique_players"]
 TARGET = "pass_rate"
+KEY = ["date", "level_id"]  # one row per level and day (sql/level_features)
 
 
 def feature_days(training_date: date, lookback_days: int) -> list[date]:
@@ -20,7 +21,8 @@ def feature_days(training_date: date, lookback_days: int) -> list[date]:
 
 
 def load_features(features_root: Path, training_date: date, lookback_days: int):
-    """All rows of the exported days that exist; days with no export are skipped (counted in the metrics)."""
+    """All rows of the exported days that exist, in key order; days with no export are skipped (counted in the
+    metrics)."""
     import pandas as pd
 
     frames = []
@@ -31,7 +33,9 @@ def load_features(features_root: Path, training_date: date, lookback_days: int):
         raise FileNotFoundError(
             f"no level_features Parquet under {features_root} for the {lookback_days} days to {training_date}"
         )
-    return pd.concat(frames, ignore_index=True)
+    # In key order: an export's row order is the warehouse's (it varies from run to run), and the held-out split
+    # is by position, so the same days must give the same rows in the same order to give the same model.
+    return pd.concat(frames, ignore_index=True).sort_values(KEY, kind="stable", ignore_index=True)
 
 
 def train(features_root: Path, model_dir: Path, training_date: date, lookback_days: int = 30) -> dict:
