@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import dataclasses
+import signal
 import threading
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
@@ -112,6 +113,9 @@ def test_ctrl_c_in_a_cli_test_run_fails_the_sensor_instead_of_retrying(warehouse
     monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
     monkeypatch.setenv("GA_SENSOR_CLI_TIMEOUT_SECONDS", "600")
     sensor = DayCompleteSensor(task_id="wait_for_events")
+    # Python's own SIGINT handler, as in a terminal: a suite started in the background (`cmd &`, some CI runners)
+    # inherits SIGINT ignored, and interrupt_main() then does nothing, so the sensor would wait its 600 s.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     ctrl_c = threading.Timer(1.0, _thread.interrupt_main)  # SIGINT's effect, in this (the main) thread
     ctrl_c.start()
     try:
@@ -121,6 +125,7 @@ def test_ctrl_c_in_a_cli_test_run_fails_the_sensor_instead_of_retrying(warehouse
         pytest.fail("Ctrl-C left the sensor as a KeyboardInterrupt, which Airflow retries")
     finally:
         ctrl_c.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_sensor_does_not_hold_a_worker_slot():
