@@ -85,10 +85,11 @@ def test_the_demo_burst_stays_within_today_and_the_clean_traffic_brings_late_eve
     """The health demo's burst of bad messages must not land on a day the demo built (a second `make run` would
     fail that day's DLQ-share check on its re-run); its clean traffic must hold yesterday's late events."""
     stamp = now.isoformat().replace("+00:00", "Z")
-    burst = recent_events(seed=11, now=now, today_only=True)
+    seed = int(now.timestamp())  # as the demo seeds them
+    burst = recent_events(seed=seed, now=now, today_only=True)
     assert len(burst) == BURST_EVENTS
     assert all(e["timestamp"][:10] == now.date().isoformat() and e["timestamp"] <= stamp for e in burst)
-    clean = recent_events(seed=12, now=now, today_only=False)
+    clean = recent_events(seed=seed + 1, now=now, today_only=False)
     assert len(clean) == BURST_EVENTS and all(e["timestamp"] <= stamp for e in clean)
     if now.hour < 12:  # few of today's events yet: most of the clean traffic is yesterday's, late for its day
         assert sum(e["timestamp"][:10] < now.date().isoformat() for e in clean) > BURST_EVENTS // 2

@@ -46,10 +46,12 @@ def _armed_by_variable(name: str) -> bool:
 
 def _armed_by_file(name: str) -> bool:
     path = os.environ.get(CRASH_FILE_VARIABLE)
-    if not path or not Path(path).is_file() or Path(path).read_text().strip() != name:
+    if not path:
         return False
     try:
+        if Path(path).read_text().strip() != name:
+            return False
         Path(path).unlink()
-    except FileNotFoundError:  # another process reached it first: that one dies, this one goes on
+    except FileNotFoundError:  # absent, or another process reached it first: that one dies, this one goes on
         return False
     return True

@@ -35,13 +35,24 @@ def test_earlier_days_are_the_lookback_before_the_training_date():
     assert earlier_days(SUNDAY, 1) == []
 
 
-@pytest.mark.parametrize("state", ["queued", "running"])
-def test_a_backfill_day_still_building_holds_the_training(state):
+def test_a_backfill_day_still_building_holds_the_training():
     states = {d: "success" for d in earlier_days(SUNDAY, 7)}
     friday = SUNDAY - timedelta(days=2)
-    states[friday] = state
+    states[friday] = "running"
     found, _ = report(states)
     assert found.in_flight == [friday] and found.in_flight_text() == "2026-11-06"
+
+
+def test_a_day_queued_behind_the_training_run_is_not_waited_for_but_named():
+    """Queued means no free run slot (Sunday's own run holds one, e.g. `backfill --run-backwards
+    --max-active-runs 1`): waiting for it would wait for ever."""
+    states = {d: "success" for d in earlier_days(SUNDAY, 7)}
+    friday = SUNDAY - timedelta(days=2)
+    states[friday] = "queued"
+    found, _ = report(states)
+    assert not found.in_flight
+    assert list(found.as_dict()["days_without_features"]) == ["2026-11-06"]
+    assert "queued behind this one" in found.lines()[0]
 
 
 def test_all_days_succeeded_costs_two_counts_and_reports_nothing_missing():
@@ -66,3 +77,46 @@ def test_logical_dates_are_utc_midnights():
     seen = []
     DagRunCounter(lambda **kw: seen.append(kw) or 0).runs([SUNDAY], ["running"])
     assert seen == [{"logical_dates": [datetime(2026, 11, 8, tzinfo=UTC)], "states": ["running"]}]
+
+
+class FakeTaskInstance:
+    """The two things the sensor uses of Airflow's RuntimeTaskInstance: its dag_id and ``get_dr_count``."""
+
+    dag_id = "game_analytics_daily"
+
+    def __init__(self, runs: Runs):
+        self.runs = runs
+
+    def get_dr_count(self, dag_id: str, logical_dates=None, states=None) -> int:
+        assert dag_id == self.dag_id
+        return self.runs.count(logical_dates=logical_dates, states=states)
+
+
+def poke(day: date, states: dict[date, str]):
+    from game_analytics.daily.tasks import WaitForTrainingDays
+
+    context = {
+        "ti": FakeTaskInstance(Runs(states)),
+        "logical_date": datetime.combine(day, time(), tzinfo=UTC),
+        "ds": day.isoformat(),
+    }
+    return WaitForTrainingDays().poke(context)
+
+
+def test_the_sensor_waits_while_an_earlier_day_runs_then_returns_the_days_without_features():
+    states = {d: "success" for d in earlier_days(SUNDAY, 30)}
+    states[SUNDAY - timedelta(days=1)] = "running"
+    assert not poke(SUNDAY, states).is_done
+    states[SUNDAY - timedelta(days=1)] = "failed"
+    done = poke(SUNDAY, states)
+    assert done.is_done
+    assert done.xcom_value["days_without_features"] == {
+        "2026-11-07": "its run did not succeed (its features may be missing or stale)"
+    }
+
+
+def test_the_sensor_skips_on_other_days_than_sunday():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException, match="2026-11-09 is a Monday"):
+        poke(SUNDAY + timedelta(days=1), {})

@@ -82,13 +82,13 @@ def _training_day(context) -> date:
 
 
 class WaitForTrainingDays(BaseSensorOperator):
-    """Sundays: wait until no run of this DAG for an earlier day of the training lookback is queued or running.
+    """Sundays: wait until no run of this DAG for an earlier day of the training lookback is running.
 
     In a backfill the days run in parallel: without this wait, Sunday's training could read the features of the
     days whose runs had finished and miss the others (a backfill trained another model than day-by-day runs).
-    A run that will never export (no run, a failed run) is not waited for; the training records those days as
-    ``days_without_features`` with the reason. Reschedule mode: no worker slot is held while waiting. The earlier
-    days of a backfill are created and started first, so they never wait for Sunday's run.
+    A day that will not export in time (no run, a failed run, a run queued behind this one for want of a run slot)
+    is not waited for: the sensor logs it with the reason and returns it (XCom ``days_without_features``).
+    Reschedule mode: no worker slot is held while waiting.
 
     A ``BaseSensorOperator`` rather than ``@task.sensor``: the standard provider's ``PythonSensor`` behind that
     decorator logs a deprecation warning at every import (so at every DAG parse) in the pinned versions.

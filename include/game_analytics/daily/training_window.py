@@ -2,9 +2,11 @@
 
 The training on Sunday D reads the exported features of D and the ``lookback_days - 1`` days before it. Those
 days are built by runs of the same DAG; in a backfill they run in parallel with D's run. The training must not
-start while one of them is still queued or running (it would read an old or missing export), and it should say
-which days it trains without and why. Pure logic over a run counter (Airflow's ``get_dr_count`` in the task, a
-dict in the tests): no Airflow import here.
+start while one of them is running (it would read an old or missing export), and it should say which days it
+trains without and why. A queued run is not waited for: it is queued because the DAG's run slots are taken, one of
+them by D's own run (a backfill with ``--max-active-runs 1`` or ``--run-backwards`` starts D first), so waiting
+for it would wait for ever; the day is named as trained without, with how to include it. Pure logic over a run
+counter (Airflow's ``get_dr_count`` in the task, a dict in the tests): no Airflow import here.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-
-UNFINISHED = ["queued", "running"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ def lookback_report(training_date: date, lookback_days: int, counter: DagRunCoun
     """
     days = earlier_days(training_date, lookback_days)
     report = LookbackReport(training_date)
-    if counter.runs(days, UNFINISHED):
-        report.in_flight = [d for d in days if counter.runs([d], UNFINISHED)]
+    if counter.runs(days, ["running"]):
+        report.in_flight = [d for d in days if counter.runs([d], ["running"])]
         if report.in_flight:
             return report
     if counter.runs(days, ["success"]) == len(days):
@@ -72,6 +72,11 @@ def lookback_report(training_date: date, lookback_days: int, counter: DagRunCoun
             continue
         if not counter.runs([day]):
             report.without_features[day] = "no run of this day (nothing exported it; backfill it to include it)"
+        elif counter.runs([day], ["queued"]):
+            report.without_features[day] = (
+                "its run is queued behind this one (no free run slot); clear this day's trigger_ml_training "
+                "after it to include it"
+            )
         else:
             report.without_features[day] = "its run did not succeed (its features may be missing or stale)"
     return report
