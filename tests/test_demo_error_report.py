@@ -13,8 +13,9 @@ import pytest
 
 from game_analytics.localstack import demo as demo_module
 from game_analytics.localstack import launcher
+from game_analytics.localstack.demo_errors import demo_reporting_errors, readable_cause
 from game_analytics.localstack.environment import StackPorts
-from game_analytics.localstack.launcher import LocalStack, demo_reporting_errors, readable_cause
+from game_analytics.localstack.launcher import LocalStack
 
 EXCEPTION_LINE = (
     "airflow.models.backfill.AlreadyRunningBackfill: Another backfill is running for Dag game_analytics_daily. "

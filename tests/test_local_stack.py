@@ -143,7 +143,7 @@ def test_a_demo_error_is_reported_and_the_stack_stays_up(local_stack, monkeypatc
     """`make run`: a failing demo (here a real refused connection to an Airflow API that is not there) is reported,
     not raised; the servers, and the UI one would use to look into it, keep running (the report's content:
     tests/test_demo_error_report.py)."""
-    from game_analytics.localstack.launcher import demo_reporting_errors
+    from game_analytics.localstack.demo_errors import demo_reporting_errors
 
     said: list[str] = []
     monkeypatch.setattr(local_stack, "say", said.append)
