@@ -32,6 +32,7 @@ from game_analytics.localstack.demo import (
 )
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
+from tests.e2e.backfills import wait_for_no_backfill
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -150,10 +151,7 @@ def test_an_unfinished_backfill_of_an_earlier_start_does_not_block_a_new_one(loa
     def unfinished_backfills() -> list[int]:
         return [b["id"] for b in api.unfinished_backfills(DAILY_DAG)]
 
-    # The scheduler marks a backfill complete a few seconds after its last run: the previous test's, if any, first.
-    deadline = time.monotonic() + 120
-    while unfinished_backfills() and time.monotonic() < deadline:
-        time.sleep(2)
+    wait_for_no_backfill(api)  # the previous test's, if any, first
     empty_day = DAGS_TEST_DAY - timedelta(days=HISTORY_DAYS + 3)  # no events: its run waits at wait_for_events
     backfill(os.environ.copy(), empty_day, empty_day)
     unfinished = unfinished_backfills()

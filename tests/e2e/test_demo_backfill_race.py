@@ -10,7 +10,6 @@ a run of the window's last day triggered through the REST API just before the de
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -27,6 +26,7 @@ from game_analytics.localstack.demo import (
     recompute_days,
     stream_events,
 )
+from tests.e2e.backfills import wait_for_no_backfill
 from tests.e2e.test_daily_dag import pick_days
 from tests.test_any_day_any_hour import INSTANTS, assert_can_run_now
 
@@ -66,9 +66,7 @@ def race_days_loaded(airflow_stack):
 @pytest.mark.airflow_e2e
 def test_a_run_in_flight_is_waited_for_then_every_day_is_rerun_by_the_backfill(race_days_loaded):
     api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
-    deadline = time.monotonic() + 120  # the scheduler marks an earlier test's backfill completed within 30 s
-    while api.unfinished_backfills(DAILY_DAG) and time.monotonic() < deadline:
-        time.sleep(2)
+    wait_for_no_backfill(api)  # an earlier test's
     names = [d.isoformat() for d in RACE_DAYS]
     day = RACE_DAYS[-1]
     logical_date = datetime.combine(day, datetime.min.time(), tzinfo=UTC).isoformat()

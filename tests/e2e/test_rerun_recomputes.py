@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.localstack.demo import backfill, ingest_now, stream_events
 from game_analytics.warehouse.client import bigquery_client, query_rows
 from tests.conftest import CRASH_AT_FILE
+from tests.e2e.backfills import wait_for_no_backfill
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -51,14 +51,6 @@ def load_events(api: AirflowApi, seed: int, players: int) -> int:
     report = ingest_now(api, datetime.now(UTC) - timedelta(seconds=1))
     assert report["loaded"] + report["dead_lettered"] >= sent, report
     return sent
-
-
-def wait_for_no_backfill(api: AirflowApi, timeout: float = 120) -> None:
-    """Airflow runs one backfill of a DAG at a time; the scheduler completes one a few seconds after its runs."""
-    deadline = time.monotonic() + timeout
-    while api.unfinished_backfills(DAILY_DAG):
-        assert time.monotonic() < deadline, f"backfills still running: {api.unfinished_backfills(DAILY_DAG)}"
-        time.sleep(2)
 
 
 def run_of_day(api: AirflowApi) -> dict:
