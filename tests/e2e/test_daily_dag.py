@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.parse
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DAILY_DAG
 from game_analytics.daily.days import last_completable_day, last_sunday_on_or_before
@@ -32,7 +29,7 @@ from game_analytics.localstack.demo import (
 )
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
-from tests.e2e.backfills import wait_for_no_backfill
+from tests.e2e.driving import METRIC_TABLES, airflow_cli, metric_rows, wait_for_no_backfill
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -49,7 +46,6 @@ def pick_days(now: datetime) -> tuple[date, list[date]]:
 
 DAGS_TEST_DAY, BACKFILL_DAYS = pick_days(datetime.now(UTC))  # the suite's one read of the clock
 _SUNDAY = BACKFILL_DAYS[-1]
-METRIC_TABLES = load_catalogue().names(kind="metric")
 
 
 @pytest.fixture(scope="module")
@@ -64,33 +60,20 @@ def loaded(airflow_stack):
     return settings
 
 
-def snapshot(settings, day: date) -> dict[str, list[dict]]:
-    client = bigquery_client(settings)
-    tables = {
-        t: sorted(
-            query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{day}'"),
-            key=lambda row: json.dumps(row, sort_keys=True, default=str),
-        )
-        for t in METRIC_TABLES
-    }
+def snapshot(settings, day: date) -> dict[str, list]:
+    tables = metric_rows(settings, day)
     features = local_path(settings.features_uri(day.isoformat()))
     tables["exported_files"] = sorted(p.name for p in features.glob("*.parquet"))
     return tables
 
 
 def dags_test(day: date) -> subprocess.CompletedProcess:
-    airflow = str(Path(sys.executable).parent / "airflow")
-    return subprocess.run(
-        [airflow, "dags", "test", DAILY_DAG, day.isoformat()], env=os.environ, capture_output=True, text=True
-    )
+    return airflow_cli("dags", "test", DAILY_DAG, day.isoformat(), check=False)
 
 
 def train_sunday_again() -> dict:
     """Sunday's training alone, after every day's run finished (as day-by-day runs would leave it)."""
-    airflow = str(Path(sys.executable).parent / "airflow")
-    argv = [airflow, "tasks", "test", DAILY_DAG, "trigger_ml_training", _SUNDAY.isoformat()]
-    done = subprocess.run(argv, env=os.environ, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    airflow_cli("tasks", "test", DAILY_DAG, "trigger_ml_training", _SUNDAY.isoformat())
     return json.loads((local_path(load_settings().model_uri(_SUNDAY.isoformat())) / "metrics.json").read_text())
 
 

@@ -26,7 +26,7 @@ from game_analytics.localstack.demo import (
     recompute_days,
     stream_events,
 )
-from tests.e2e.backfills import wait_for_no_backfill
+from tests.e2e.driving import wait_for_no_backfill
 from tests.e2e.test_daily_dag import pick_days
 from tests.test_any_day_any_hour import INSTANTS, assert_can_run_now
 

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from game_analytics.catalogue import load_catalogue
 from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DAILY_DAG
 from game_analytics.daily.days import last_completable_day
@@ -27,7 +23,7 @@ from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.localstack.demo import backfill, ingest_now, stream_events
 from game_analytics.warehouse.client import bigquery_client, query_rows
 from tests.conftest import CRASH_AT_FILE
-from tests.e2e.backfills import wait_for_no_backfill
+from tests.e2e.driving import airflow_cli, metric_rows, wait_for_no_backfill
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -35,7 +31,6 @@ pytestmark = pytest.mark.airflow_e2e
 # the four days before it; the demo race test, days further back): recent enough for ingestion (30 days) at any
 # hour, and complete-able now (daily/days.py), so nothing waits for the clock.
 DAY: date = last_completable_day(datetime.now(UTC), load_settings().completeness_grace) - timedelta(days=20)
-METRIC_TABLES = load_catalogue().names(kind="metric")
 CHECKED_TABLE = "level_metrics"
 CLEAN_RUN: dict[str, dict] = {}  # D's tables after the last clean run of this module, while no data changed
 
@@ -75,16 +70,11 @@ def tries(api: AirflowApi, run: dict) -> dict[str, int]:
 
 def tables(settings) -> dict[str, list]:
     """D's rows of every metric table and its check results (status per check), order-free."""
-    client = bigquery_client(settings)
-    found = {
-        t: sorted(
-            json.dumps(r, sort_keys=True, default=str)
-            for r in query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{DAY}'")
-        )
-        for t in METRIC_TABLES
-    }
+    found = metric_rows(settings, DAY)
     checks = f"SELECT table_name, check_name, status FROM {settings.table('check_results')} WHERE day = '{DAY}'"
-    found["check_results"] = sorted(json.dumps(r, sort_keys=True) for r in query_rows(client, checks))
+    found["check_results"] = sorted(
+        json.dumps(r, sort_keys=True) for r in query_rows(bigquery_client(settings), checks)
+    )
     return found
 
 
@@ -96,10 +86,7 @@ def players_in_tables_and_events(settings) -> tuple[int, int]:
 
 
 def clear_day() -> None:
-    airflow = str(Path(sys.executable).parent / "airflow")
-    argv = [airflow, "tasks", "clear", DAILY_DAG, "-s", DAY.isoformat(), "-e", DAY.isoformat(), "-y"]
-    done = subprocess.run(argv, env=os.environ, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    airflow_cli("tasks", "clear", DAILY_DAG, "-s", DAY.isoformat(), "-e", DAY.isoformat(), "-y")
 
 
 @pytest.fixture(scope="module")

@@ -57,12 +57,13 @@ def train(features_root: Path, model_dir: Path, training_date: date, lookback_da
         x_train, x_test, y_train, y_test = x, x, y, y
     model = RandomForestRegressor(n_estimators=100, random_state=0, n_jobs=1).fit(x_train, y_train)
     predicted = model.predict(x_test)
+    days = sorted(str(d)[:10] for d in frame["date"].unique())
     metrics = {
         "training_date": training_date.isoformat(),
         "lookback_days": lookback_days,
         "rows": int(len(frame)),
-        "days_with_features": int(frame["date"].nunique()),
-        "feature_days": sorted(str(d)[:10] for d in frame["date"].unique()),
+        "days_with_features": len(days),
+        "feature_days": days,
         "features": FEATURES,
         "target": TARGET,
         "mae": float(mean_absolute_error(y_test, predicted)),
