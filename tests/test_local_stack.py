@@ -224,3 +224,33 @@ def test_the_metadata_db_is_initialised_once_and_a_restart_reuses_it(state_root)
     data = str(state.postgres_data)
     left = [p.pid for p in psutil.process_iter(["cmdline"]) if data in " ".join(p.info["cmdline"] or [])]
     assert not left, f"left behind: {left}"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="only root runs PostgreSQL as another user"
+)
+def test_binaries_copied_for_the_server_user_find_their_bundled_libraries(tmp_path, monkeypatch):
+    """A checkout under a folder closed to others (`mktemp -d` is 0700; CI's clone may be too): PostgreSQL runs as
+    nobody and cannot reach the venv, so its binaries are copied to the temp folder. The copy must keep the wheel's
+    layout: initdb finds its libpq through the RPATH $ORIGIN/../../../pgserver.libs (a flat copy failed to load)."""
+    from game_analytics.localstack import postgres
+
+    installed = postgres._pginstall()
+    site = tmp_path / "closed" / "site-packages"  # under pytest's tmp folder, which is 0700
+    shutil.copytree(installed, site / "pgserver" / "pginstall", symlinks=True, ignore=shutil.ignore_patterns("include"))
+    shutil.copytree(installed.parent.parent / postgres.BUNDLED_LIBS, site / postgres.BUNDLED_LIBS, symlinks=True)
+    monkeypatch.setattr(postgres, "_pginstall", lambda: site / "pgserver" / "pginstall")
+    open_temp = Path(tempfile.mkdtemp())
+    open_temp.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(open_temp))
+    user = postgres.server_user()
+    assert postgres.closed_folder(site / "pgserver" / "pginstall" / "bin", user) is not None
+    try:
+        binaries = postgres.bin_dir(user)
+        assert binaries.is_relative_to(open_temp)
+        ran = subprocess.run(
+            [str(binaries / "initdb"), "--version"], capture_output=True, text=True, **postgres._as_user(user)
+        )
+        assert ran.returncode == 0 and "PostgreSQL" in ran.stdout, ran.stderr
+    finally:
+        shutil.rmtree(open_temp, ignore_errors=True)

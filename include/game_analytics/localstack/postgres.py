@@ -36,6 +36,9 @@ SUPERUSER = "postgres"  # created by initdb; only this module uses it (to create
 UNPRIVILEGED_USER = "nobody"  # who runs PostgreSQL when we are root
 
 
+BUNDLED_LIBS = "pgserver.libs"  # the wheel's own copies of libpq and the like (auditwheel), beside pgserver/
+
+
 def _pginstall() -> Path:
     # The wheel's folder, found without importing pgserver (its __init__ pulls in its own server management).
     spec = importlib.util.find_spec("pgserver")
@@ -65,24 +68,31 @@ def closed_folder(path: Path, user: pwd.struct_passwd) -> Path | None:
 
 
 def bin_dir(user: pwd.struct_passwd | None) -> Path:
-    """The folder of initdb and postgres, one that ``user`` can reach (a copy in the temp folder if need be)."""
+    """The folder of initdb and postgres, one that ``user`` can reach (a copy in the temp folder if need be).
+
+    The copy keeps the wheel's layout, ``pgserver/pginstall/{bin,lib,share}`` beside ``pgserver.libs``: the
+    binaries find their bundled libraries (libpq, …) through the RPATH ``$ORIGIN/../../../pgserver.libs``.
+    """
     install = _pginstall()
     if user is None or closed_folder(install / "bin", user) is None:
         return install / "bin"
-    copy = Path(tempfile.gettempdir()) / f"game-analytics-pgserver-{importlib.metadata.version('pgserver')}"
-    if not (copy / "bin" / "postgres").exists():
+    site = install.parent.parent
+    copy = Path(tempfile.gettempdir()) / f"game-analytics-pgserver-site-{importlib.metadata.version('pgserver')}"
+    copied_install = copy / install.relative_to(site)
+    if not (copied_install / "bin" / "postgres").exists():
         staging = Path(tempfile.mkdtemp(prefix=copy.name + ".", dir=copy.parent))
         for part in ("bin", "lib", "share"):
-            shutil.copytree(install / part, staging / part, symlinks=True)
+            shutil.copytree(install / part, staging / install.relative_to(site) / part, symlinks=True)
+        shutil.copytree(site / BUNDLED_LIBS, staging / BUNDLED_LIBS, symlinks=True)
         staging.chmod(0o755)
         try:
             staging.rename(copy)  # atomic: a concurrent test session sees a whole copy or none
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)  # the other session's copy won
-    blocked = closed_folder(copy / "bin", user)
+    blocked = closed_folder(copied_install / "bin", user)
     if blocked is not None:
         raise StackError(f"PostgreSQL runs as {user.pw_name} here and cannot reach its binaries: {blocked} is closed")
-    return copy / "bin"
+    return copied_install / "bin"
 
 
 def _open_the_way(state: StateDirs, user: pwd.struct_passwd) -> None:
