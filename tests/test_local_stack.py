@@ -226,9 +226,7 @@ def test_the_metadata_db_is_initialised_once_and_a_restart_reuses_it(state_root)
     assert not left, f"left behind: {left}"
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0, reason="only root runs PostgreSQL as another user"
-)
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another user")
 def test_binaries_copied_for_the_server_user_find_their_bundled_libraries(tmp_path, monkeypatch):
     """A checkout under a folder closed to others (`mktemp -d` is 0700; CI's clone may be too): PostgreSQL runs as
     nobody and cannot reach the venv, so its binaries are copied to the temp folder. The copy must keep the wheel's
