@@ -4,10 +4,12 @@
 Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exactly once per `event_id`.
 
 1. `create_tables` - idempotent set-up of the dataset and tables (`ingestion_offsets` included).
-2. `ingest` - bounded micro-batches (`GA_INGEST_MAX_BATCH_MESSAGES`, `GA_INGEST_MAX_BATCH_SECONDS`; the run
-   stops after `GA_INGEST_MAX_RUN_SECONDS`). Per batch: decode JSON/Avro, validate (spec
-   `game-events.md`), enrich, then ONE transaction: MERGE into `events` on `event_id`, dead letters into
-   `events_dlq`, end offsets into `ingestion_offsets`; only then the Kafka offsets are committed. Rejected
+2. `ingest` - `GA_INGEST_SHARDS` mapped tasks (default 1), shard i reading the raw topic's partitions p with
+   p % shards == i, on whichever workers are free. Each runs bounded micro-batches (`GA_INGEST_MAX_BATCH_MESSAGES`,
+   `GA_INGEST_MAX_BATCH_SECONDS`; it stops after `GA_INGEST_MAX_RUN_SECONDS`). Per batch: decode JSON/Avro, validate
+   (spec `game-events.md`), enrich, then ONE transaction that appends the messages past the recorded offsets to
+   `events` and `events_dlq` and moves the end offsets in `ingestion_offsets`; only then the Kafka offsets are
+   committed. An event_id sent twice is de-duplicated per day by `game_analytics_daily` (`deduplicate_events`). Rejected
    messages also go to `game-events-dlq` with the reason in headers. At the end it writes one
    `ingestion_watermarks` row per partition (the daily DAG's completeness sensor reads them) and returns
    the run's counts (consumed, loaded, dead-lettered, already stored, already dead-lettered, lag, events/s) as XCom.
@@ -16,7 +18,8 @@ The provider's `ConsumeFromTopicOperator` is not used on purpose: it commits off
 failed batch, and not atomically with the warehouse rows. Design and guarantees: `game_analytics.ingest`.
 
 Replay a topic: trigger with a new consumer group, e.g. `airflow dags trigger game_events_ingest
---conf '{"group_id": "replay-2026-11-23"}'`; events already stored are skipped by the MERGE.
+--conf '{"group_id": "replay-2026-11-23"}'`; it reads the topic again and appends nothing already taken (the offsets
+recorded by any group decide).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ settings = load_settings()
 
 
 @task(multiple_outputs=False, execution_timeout=timedelta(minutes=30))
-def ingest(**context) -> dict:
-    """One ingestion run; returns the IngestionReport as a dict (XCom)."""
+def ingest(shard: int, **context) -> dict:
+    """One shard of an ingestion run; returns its IngestionReport as a dict (XCom)."""
     from airflow.providers.apache.kafka.hooks.base import KafkaBaseHook
 
     from game_analytics.config import load_settings
@@ -56,8 +59,10 @@ def ingest(**context) -> dict:
         max_batch_seconds=settings.ingest_max_batch_seconds,
         max_run_seconds=settings.ingest_max_run_seconds,
         group_id=conf.get("group_id"),
-        run_id=context["run_id"],  # its row in ingestion_runs; a retried task replaces it
+        run_id=context["run_id"],  # with the shard, its row in ingestion_runs; a retried task replaces it
         client=airflow_bigquery_client(settings),
+        shard=shard,
+        shards=settings.ingest_shards,
     )
     return report.to_dict()
 
@@ -75,4 +80,7 @@ with DAG(
     doc_md=__doc__,
 ):
     writes = [table_asset(settings, t) for t in load_catalogue(settings) if t.built_by == INGEST_DAG]
-    create_tables() >> ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes)()
+    shards = ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes).expand(
+        shard=list(range(settings.ingest_shards))
+    )
+    create_tables() >> shards

@@ -1,50 +1,30 @@
-{#- The warehouse script of one ingestion batch (ingest/loader.py says why this order): the rows, the dead letters,
-    the offsets last, in one transaction when use_transaction; then how many rows this batch added (its rows carry
-    its ingested_at). A statement with nothing to do is left out. The statements stand at the top level, not
-    indented under the {% if %} that includes them (for sqlfluff, below):
+{#- The warehouse script of one ingestion batch (ingest/loader.py says why this order). Every statement reads the
+    batch (the run's staging tables) and the recorded offsets of the batch's own Kafka partitions, never `events`
+    or `events_dlq`: its cost follows the batch, not the history. A message is new when its offset is at or past
+    the next offset recorded for its partition by the run's consumer group (a dead letter: by any group, so a
+    replay does not keep it twice): only new messages are appended, the rows and dead letters first, the offsets last, in one transaction when
+    use_transaction. The counts of what it added are taken before the offsets move and returned at the end.
+    The statements stand at the top level, not indented under the {% if %} that includes them (for sqlfluff):
 -- sqlfluff:indentation:template_blocks_indent:False
 -#}
+{% from "_macros/ingest.sql" import new_messages with context -%}
+DECLARE loaded INT64 DEFAULT 0;
+DECLARE dead_lettered INT64 DEFAULT 0;
 {% if use_transaction -%}
 BEGIN TRANSACTION;
 {% endif -%}
 {% if load_events -%}
-{% include "events/ingest_merge.sql" %}
+SET loaded = (SELECT COUNT(*) {{ new_messages(staging_events) }});
+{% include "events/ingest_insert.sql" %}
 {% endif -%}
 {% if load_dead_letters -%}
+SET dead_lettered = (SELECT COUNT(*) {{ new_messages(staging_dlq, any_group=True) }});
 {% include "events_dlq/ingest_insert.sql" %}
 {% endif -%}
-{% if offsets -%}
 {% include "ingestion_offsets/merge.sql" %}
-{% endif -%}
 {% if use_transaction -%}
 COMMIT TRANSACTION;
 {% endif -%}
 SELECT
-    {% if load_events -%}
-    (
-        SELECT COUNT(*)
-        FROM `{{ project }}.{{ dataset }}.events`
-        WHERE
-            event_date IN (
-                {%- for day in event_dates %}
-                DATE {{ day | sql_string }}{{ "," if not loop.last }}
-                {%- endfor %}
-            )
-            AND ingested_at = TIMESTAMP {{ ingested_at | sql_string }}
-            AND kafka_topic = {{ topic | sql_string }}
-    )
-    {%- else -%}
-    0
-    {%- endif %} AS loaded,
-    {% if load_dead_letters -%}
-    (
-        SELECT COUNT(*)
-        FROM `{{ project }}.{{ dataset }}.events_dlq`
-        WHERE
-            DATE(failed_at) = DATE(TIMESTAMP {{ ingested_at | sql_string }})
-            AND failed_at = TIMESTAMP {{ ingested_at | sql_string }}
-            AND kafka_topic = {{ topic | sql_string }}
-    )
-    {%- else -%}
-    0
-    {%- endif %} AS dead_lettered;
+    loaded,
+    dead_lettered;

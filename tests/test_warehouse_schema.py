@@ -29,8 +29,12 @@ def test_metadata_agrees_with_the_sql_next_to_it(table):
         ddl = (t.folder / "schema.sql").read_text()
         assert ddl_columns(ddl) == list(t.columns), "metadata columns must list the DDL's columns, in order"
         if t.partition_field:
-            partition = f"DATE({t.partition_field})" if t.partition_column_type == "TIMESTAMP" else t.partition_field
-            assert re.search(rf"PARTITION BY `?{re.escape(partition)}`?", ddl), partition
+            partition = re.escape(t.partition_field)
+            if t.partition_column_type == "TIMESTAMP":
+                partition = rf"DATE\({partition}\)"
+            elif t.partition_column_type == "INT64":  # integer-range partitioning
+                partition = rf"RANGE_BUCKET\(`?{partition}`?, GENERATE_ARRAY\(0, \d+, 1\)\)"
+            assert re.search(rf"PARTITION BY `?{partition}`?", ddl), partition
         if t.clustering:
             assert "CLUSTER BY " + ", ".join(t.clustering) in ddl
         assert ("require_partition_filter = TRUE" in ddl) == t.require_partition_filter

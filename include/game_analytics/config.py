@@ -62,6 +62,9 @@ class Settings:
     ingest_max_batch_messages: int = 200_000
     ingest_max_batch_seconds: float = 30.0
     ingest_max_run_seconds: float = 480.0
+    # Ingestion tasks per run (dynamic task mapping): shard i of n owns the raw topic's partitions p with
+    # p % n == i, assigned (never rebalanced), each with its own offsets; any n gives the same rows (ingest/run.py).
+    ingest_shards: int = 1
     # Wrap each batch's warehouse statements in BEGIN/COMMIT TRANSACTION. Off on the local stack only: the emulator
     # implements a transaction by copying every table it touches (all of `events`, per batch), and the statements
     # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
@@ -154,4 +157,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             values[f.name] = _parse_bool(raw) if kind is bool else kind(raw)
         except ValueError as exc:
             raise ValueError(f"{_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.ingest_shards < 1:
+        raise ValueError(f"{_PREFIX}INGEST_SHARDS={settings.ingest_shards} must be at least 1")
+    return settings

@@ -1,11 +1,10 @@
-{#- The ingestion's INSERT of one batch's dead letters (ingest/loader.py; run by sql/ingest_batch.sql): from the
-    run's staging table, each unless its message (topic, partition, offset) is already kept. -#}
+{#- The ingestion's append of one batch's new dead letters (ingest/loader.py; run by sql/ingest_batch.sql, whose
+    new_messages macro keeps only the messages past the offsets recorded by any consumer group: a message is
+    dead-lettered once, a replay with a new group included). -#}
+{% from "_macros/ingest.sql" import new_messages with context -%}
 INSERT INTO `{{ project }}.{{ dataset }}.events_dlq` ({{ dlq_columns | join(", ") }})
-SELECT {{ dlq_columns | join(", ") }} FROM `{{ staging_dlq }}` AS S
-WHERE NOT EXISTS (
-    SELECT 1 FROM `{{ project }}.{{ dataset }}.events_dlq` AS T
-    WHERE
-        T.kafka_topic = S.kafka_topic
-        AND T.kafka_partition = S.kafka_partition
-        AND T.kafka_offset = S.kafka_offset
-);
+SELECT
+{%- for column in dlq_columns %}
+        S.{{ column }}{{ "," if not loop.last }}
+{%- endfor %}
+{{ new_messages(staging_dlq, any_group=True) }};

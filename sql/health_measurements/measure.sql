@@ -12,6 +12,7 @@
 {% set seconds_before_now = "(UNIX_MILLIS(" ~ now_ts ~ ") - UNIX_MILLIS(%s)) / 1000" -%}
 WITH runs AS (
     SELECT
+        run_id,
         finished_at,
         consumed,
         dead_lettered,
@@ -52,10 +53,12 @@ latest_outcomes AS (
     WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY) AND finished_at <= {{ now_ts }}
 ),
 
+{# The latest run's events/s: its shards ran side by side, so their rates add up. #}
 last_run AS (
-    SELECT events_per_second
+    SELECT SUM(events_per_second) AS events_per_second
     FROM runs
-    ORDER BY finished_at DESC
+    GROUP BY run_id
+    ORDER BY MAX(finished_at) DESC
     LIMIT 1
 ),
 

@@ -1,5 +1,7 @@
 -- One row per (topic, partition, consumer group): the next offset to read, written in the same
--- transaction as the batch's rows, so a restart resumes from what the warehouse holds.
+-- transaction as the batch's rows, so a restart resumes from what the warehouse holds. Partitioned by Kafka
+-- partition (up to 1024): a batch reads and writes only its own partitions' rows, and shards owning disjoint
+-- partitions never contend for the same table partition.
 CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_offsets` (
     topic STRING NOT NULL,
     `partition` INT64 NOT NULL,
@@ -7,3 +9,4 @@ CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_offsets` (
     next_offset INT64 NOT NULL,
     updated_at TIMESTAMP NOT NULL
 )
+PARTITION BY RANGE_BUCKET(`partition`, GENERATE_ARRAY(0, 1024, 1))

@@ -1,5 +1,5 @@
-{#- One MERGE for the watermarks of all partitions a run saw (warehouse/watermarks.py); a watermark never moves
-    backwards. A timestamp the run does not know (no event read yet) is NULL. -#}
+{#- One MERGE for the watermarks of all partitions a run (or shard) saw (warehouse/watermarks.py), bounded to those
+    partitions; a watermark never moves backwards. A timestamp the run does not know (no event read yet) is NULL. -#}
 {% macro timestamp_or_null(value) %}{% if value is none %}NULL{% else %}TIMESTAMP {{ value | sql_string }}{% endif %}{% endmacro -%}
 MERGE `{{ project }}.{{ dataset }}.ingestion_watermarks` AS t
 USING (
@@ -15,7 +15,10 @@ USING (
         {%- endif %}
     {%- endfor %}
 ) AS s
-    ON t.topic = s.topic AND t.`partition` = s.`partition`
+    ON
+        t.topic = s.topic
+        AND t.`partition` = s.`partition`
+        AND t.`partition` IN ({{ watermarks | map(attribute="partition") | join(", ") }})
 WHEN MATCHED THEN
     UPDATE SET
         caught_up_at = GREATEST(COALESCE(t.caught_up_at, s.caught_up_at), s.caught_up_at),

@@ -108,6 +108,8 @@ def test_every_templated_field_renders(dagbag):
     for dag in dagbag.dags.values():
         env = dag.get_template_env()
         for original in dag.tasks:
+            if original.is_mapped:  # the ingestion's shards: Python arguments, no template; mapping needs a real run
+                continue
             task = copy.copy(original)
             task.render_template_fields(_context(dag, task), jinja_env=env)
             for name in task.template_fields:

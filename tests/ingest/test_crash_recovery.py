@@ -24,9 +24,9 @@ RUNNER = """
 import json, sys
 from game_analytics.config import load_settings
 from game_analytics.ingest import run_ingestion
-config = json.loads(sys.argv[1])
+config, shard, shards = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 report = run_ingestion(load_settings(), config, max_messages_per_batch=100, max_batch_seconds=10,
-                       max_run_seconds=120, group_id="crashy")
+                       max_run_seconds=120, group_id="crashy", shard=shard, shards=shards)
 print(json.dumps(report.to_dict()))
 """
 # Each run crashes at a later batch than the previous one got to, so every run makes some progress.
@@ -41,7 +41,8 @@ CRASHES = (
 MESSAGES = 100 * 9 + 1  # enough batches of 100 for every crash above to happen at its batch
 
 
-def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedProcess:
+def start(settings, kafka_config, crash_at: str | None, shard: int = 0, shards: int = 1) -> subprocess.Popen:
+    """An ingestion run (shard ``shard`` of ``shards``) in a subprocess, killed at ``crash_at`` if given."""
     env = {**os.environ, "GA_BQ_DATASET": settings.bq_dataset, "GA_RAW_TOPIC": settings.raw_topic,
            "GA_DLQ_TOPIC": settings.dlq_topic, "GA_BQ_PROJECT": settings.bq_project}  # fmt: skip
     env.pop("GA_INGEST_CRASH_AT", None)
@@ -49,8 +50,17 @@ def run(settings, kafka_config, crash_at: str | None) -> subprocess.CompletedPro
     env["GA_INGEST_USE_TRANSACTION"] = "false"
     if crash_at:
         env["GA_INGEST_CRASH_AT"] = crash_at
-    argv = [sys.executable, "-c", RUNNER, json.dumps(kafka_config)]
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
+    argv = [sys.executable, "-c", RUNNER, json.dumps(kafka_config), str(shard), str(shards)]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=180)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def run(settings, kafka_config, crash_at: str | None, shard: int = 0, shards: int = 1) -> subprocess.CompletedProcess:
+    return finish(start(settings, kafka_config, crash_at, shard, shards))
 
 
 def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_settings, warehouse, kafka_config):

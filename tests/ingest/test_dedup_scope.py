@@ -1,7 +1,9 @@
 """The de-duplication scope of `events`, against the real broker and emulator.
 
-An event_id is stored once among all events whose dates lie within the validator's maximum age (30 days) of
-each other (see ingest/loader.py). The events are placed relative to the run's clock only because the validator
+The ingestion appends each Kafka message once; an event_id sent in two messages is de-duplicated once per day by the
+daily DAG (sql/events/deduplicate.sql, run here as its task runs it, day by day): it is kept once among all events
+whose dates lie within the validator's maximum age (30 days) of each other, the copy on the earliest day winning
+(see ingest/loader.py). The events are placed relative to the run's clock only because the validator
 measures their age from it: every date below is a whole number of days from a noon three days back, so the
 outcome is the same on any day and at any hour.
 """
@@ -17,6 +19,7 @@ from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
 from game_analytics.ingest import run_ingestion
 from game_analytics.warehouse.client import query_rows
 from game_analytics.warehouse.sql_templates import sql_string as lit
+from tests.ingest.dedup import deduplicate_days
 
 pytestmark = pytest.mark.stack
 
@@ -74,12 +77,39 @@ def test_an_event_sent_again_a_day_earlier_is_stored_once(ingest_settings, wareh
     earlier = noon - timedelta(days=1)
     send(kafka_config, settings.raw_topic, [event_json("e-again", earlier)])
     second = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
-    assert (second.consumed, second.loaded, second.already_stored) == (1, 0, 1)
-    assert rows_per_event(warehouse, settings, ["e-again"]) == {"e-again": [noon.date()]}
+    assert (second.consumed, second.loaded, second.already_stored) == (1, 1, 0)  # another message: appended
+    assert rows_per_event(warehouse, settings, ["e-again"]) == {"e-again": [earlier.date(), noon.date()]}
+
+    # The daily runs of both days: the copy on the earlier day wins, whichever arrived first; a re-run keeps it.
+    for _ in range(2):
+        deduplicate_days(warehouse, settings, earlier.date(), noon.date())
+        assert rows_per_event(warehouse, settings, ["e-again"]) == {"e-again": [earlier.date()]}
+
+
+def test_a_replay_adds_nothing_to_the_de_duplicated_day(ingest_settings, warehouse, kafka_config):
+    """A replay of the topic with a new consumer group reads every message again: the valid ones are appended again
+    (a replay exists to store what a defect dead-lettered), the dead letters are not kept twice, and the day's
+    de-duplication leaves each event once; the same group reading again appends nothing (the offsets)."""
+    settings = ingest_settings
+    at = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    send(kafka_config, settings.raw_topic, [event_json(f"e-{i}", at) for i in range(3)] + [b"{not json"])
+    first = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
+    assert (first.loaded, first.dead_lettered) == (3, 1)
+    again = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
+    assert again.consumed == 0
+    replay = run_ingestion(settings, kafka_config, group_id="replay", **BOUNDS)
+    assert (replay.consumed, replay.loaded, replay.already_stored) == (4, 3, 0)
+    assert (replay.dead_lettered, replay.already_dead_lettered) == (0, 1)
+    assert rows_per_event(warehouse, settings, ["e-0"]) == {"e-0": [at.date(), at.date()]}
+    deduplicate_days(warehouse, settings, at.date())
+    assert rows_per_event(warehouse, settings, [f"e-{i}" for i in range(3)]) == {
+        f"e-{i}": [at.date()] for i in range(3)
+    }
 
 
 def test_the_scope_is_the_validators_window_on_each_side(ingest_settings, warehouse, kafka_config):
-    """Copies exactly 30 days before or after are the same event; 31 days before is another row."""
+    """Copies exactly 30 days before or after are the same event (the earlier day's copy is kept); 31 days apart,
+    another row."""
     settings = ingest_settings
     at = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
     day = at.date()
@@ -94,10 +124,11 @@ def test_the_scope_is_the_validators_window_on_each_side(ingest_settings, wareho
     send(kafka_config, settings.raw_topic, [event_json(e, at) for e in stored_on])
 
     report = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
-    assert (report.consumed, report.loaded, report.already_stored) == (4, 2, 2)
+    assert (report.consumed, report.loaded, report.already_stored) == (4, 4, 0)
+    deduplicate_days(warehouse, settings, *sorted(set(stored_on.values()) | {day}))
     assert rows_per_event(warehouse, settings, list(stored_on)) == {
         "e-30-before": [stored_on["e-30-before"]],
         "e-31-before": [stored_on["e-31-before"], day],
-        "e-30-after": [stored_on["e-30-after"]],
+        "e-30-after": [day],  # the copy on the earlier day wins, though stored later
         "e-31-after": [day, stored_on["e-31-after"]],
     }

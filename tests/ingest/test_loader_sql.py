@@ -1,8 +1,8 @@
-"""The ingestion's SQL moved from Python f-strings to sql/ templates without changing a token.
+"""The ingestion's warehouse SQL: the batch script's statements and their order, and the watermark MERGE.
 
-The warehouse step's cost is the statements BigQuery runs, so they must stay the same: each rendered template is
-compared, up to whitespace, with what the f-strings built before the move (frozen below, as they were). The
-names here are plain (no quote), where the old quoting and the new one agree.
+The watermark MERGE moved from a Python f-string to a sql/ template without changing a token but its partition bound:
+it is compared, up to whitespace, with what the f-string built before the move (frozen below) plus that bound. What each batch statement
+reads is tested in tests/sql/test_events_partition_filter.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from game_analytics.config import Settings
-from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
-from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import DeadLetter, PreparedBatch
-from game_analytics.ingest.loader import DLQ_COLUMNS, WarehouseLoader
+from game_analytics.ingest.loader import WarehouseLoader
 from game_analytics.warehouse.watermarks import Watermark, upsert_sql
 
 INGESTED_AT = datetime(2026, 11, 8, 12, 30, 1, 123456, tzinfo=UTC)
@@ -27,73 +25,9 @@ def _old_lit(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _old_transaction_sql(loader: WarehouseLoader, batch: PreparedBatch) -> str:
-    """ingest/loader.py's WarehouseLoader.transaction_sql before the SQL moved to sql/ (verbatim)."""
-    s = loader.settings
-    transaction = s.ingest_use_transaction
-    statements = ["BEGIN TRANSACTION"] if transaction else []
-    dates = ", ".join(f"DATE '{d.isoformat()}'" for d in batch.dates)
-    if batch.rows:
-        first, last = min(batch.dates).isoformat(), max(batch.dates).isoformat()
-        scope = (
-            f"T.event_date BETWEEN DATE_SUB(DATE '{first}', INTERVAL {MAX_AGE}) "
-            f"AND DATE_ADD(DATE '{last}', INTERVAL {MAX_AGE})"
-        )
-        columns = ", ".join(f"`{c}`" for c in EVENT_COLUMNS)
-        values = ", ".join(f"S.`{c}`" for c in EVENT_COLUMNS)
-        source = ", ".join(
-            "PARSE_JSON(parameters, wide_number_mode => 'round') AS parameters" if c == "parameters" else f"`{c}`"
-            for c in EVENT_COLUMNS
-        )
-        statements.append(
-            f"MERGE {s.table('events')} AS T\n"
-            f"USING (SELECT {source} FROM `{loader.staging_events}` WHERE event_date IN ({dates})) AS S\n"
-            f"ON T.event_id = S.event_id AND {scope}\n"
-            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
-        )
-    if batch.dead_letters:
-        columns = ", ".join(DLQ_COLUMNS)
-        statements.append(
-            f"INSERT INTO {s.table('events_dlq')} ({columns})\n"
-            f"SELECT {columns} FROM `{loader.staging_dlq}` AS S\n"
-            f"WHERE NOT EXISTS (SELECT 1 FROM {s.table('events_dlq')} AS T WHERE T.kafka_topic = S.kafka_topic "
-            "AND T.kafka_partition = S.kafka_partition AND T.kafka_offset = S.kafka_offset)"
-        )
-    if batch.next_offsets:
-        rows = " UNION ALL ".join(
-            f"SELECT {_old_lit(loader.topic)} AS topic, {int(p)} AS `partition`, "
-            f"{_old_lit(loader.group_id)} AS consumer_group, {int(o)} AS next_offset"
-            for p, o in sorted(batch.next_offsets.items())
-        )
-        statements.append(
-            f"MERGE {s.table('ingestion_offsets')} AS T\nUSING ({rows}) AS S\n"
-            "ON T.topic = S.topic AND T.`partition` = S.`partition` AND T.consumer_group = S.consumer_group\n"
-            "WHEN MATCHED THEN UPDATE SET next_offset = GREATEST(T.next_offset, S.next_offset), "
-            "updated_at = CURRENT_TIMESTAMP()\n"
-            "WHEN NOT MATCHED THEN INSERT (topic, `partition`, consumer_group, next_offset, updated_at)\n"
-            "VALUES (S.topic, S.`partition`, S.consumer_group, S.next_offset, CURRENT_TIMESTAMP())"
-        )
-    if transaction:
-        statements.append("COMMIT TRANSACTION")
-    at = f"TIMESTAMP {_old_lit(batch.ingested_at.astimezone(UTC).isoformat())}"
-    loaded = (
-        f"(SELECT COUNT(*) FROM {s.table('events')} WHERE event_date IN ({dates}) AND ingested_at = {at} "
-        f"AND kafka_topic = {_old_lit(loader.topic)})"
-        if batch.rows
-        else "0"
-    )
-    dead = (
-        f"(SELECT COUNT(*) FROM {s.table('events_dlq')} WHERE DATE(failed_at) = DATE({at}) AND failed_at = {at} "
-        f"AND kafka_topic = {_old_lit(loader.topic)})"
-        if batch.dead_letters
-        else "0"
-    )
-    statements.append(f"SELECT {loaded} AS loaded, {dead} AS dead_lettered")
-    return ";\n".join(statements) + ";"
-
-
 def _old_upsert_sql(settings: Settings, marks: list[Watermark]) -> str:
-    """warehouse/watermarks.py's upsert_sql before the SQL moved to sql/ (verbatim)."""
+    """warehouse/watermarks.py's upsert_sql before the SQL moved to sql/ (verbatim), plus the bound to the run's
+    partitions that shards brought (the table is partitioned by Kafka partition)."""
 
     def _ts(value):
         return "NULL" if value is None else f"TIMESTAMP '{value.isoformat()}'"
@@ -104,10 +38,11 @@ def _old_upsert_sql(settings: Settings, marks: list[Watermark]) -> str:
         f"{'NULL' if m.committed_offset is None else m.committed_offset} AS committed_offset"
         for m in marks
     )
+    bound = ", ".join(str(m.partition) for m in marks)
     return f"""
 MERGE {settings.table("ingestion_watermarks")} AS t
 USING ({rows}) AS s
-ON t.topic = s.topic AND t.`partition` = s.`partition`
+ON t.topic = s.topic AND t.`partition` = s.`partition` AND t.`partition` IN ({bound})
 WHEN MATCHED THEN UPDATE SET
     caught_up_at = GREATEST(COALESCE(t.caught_up_at, s.caught_up_at), s.caught_up_at),
     max_event_timestamp = GREATEST(
@@ -136,17 +71,32 @@ def batch(rows: int, dead_letters: int, offsets: dict[int, int]) -> PreparedBatc
 
 @pytest.mark.parametrize("transaction", [True, False])
 @pytest.mark.parametrize(
-    ("rows", "dead_letters", "offsets"),
-    [(5, 2, {3: 40, 0: 12, 1: 9}), (5, 0, {0: 12}), (0, 2, {1: 9}), (0, 0, {2: 1}), (0, 0, {})],
+    ("rows", "dead_letters", "offsets", "statements"),
+    [
+        (5, 2, {3: 40, 0: 12, 1: 9}, ["SET", "INSERT", "SET", "INSERT", "MERGE"]),
+        (5, 0, {0: 12}, ["SET", "INSERT", "MERGE"]),
+        (0, 2, {1: 9}, ["SET", "INSERT", "MERGE"]),
+        (0, 0, {2: 1}, ["MERGE"]),  # every message skipped as already taken: the offsets still move
+    ],
 )
-def test_the_batch_script_is_the_same_sql_as_before(transaction, rows, dead_letters, offsets):
+def test_the_batch_script_appends_rows_and_dead_letters_then_moves_the_offsets(
+    transaction, rows, dead_letters, offsets, statements
+):
+    """The order that makes a crash harmless: counts and appends first, the offsets last; a statement with nothing
+    to do is left out; every offset check and the offsets MERGE name exactly the batch's partitions."""
     settings = Settings(ingest_use_transaction=transaction)
     loader = WarehouseLoader(None, settings, "game-events-raw", "game-events-ingest")
-    sample = batch(rows, dead_letters, offsets)
-    new, old = loader.transaction_sql(sample), _old_transaction_sql(loader, sample)
-    assert tokens(new) == tokens(old)
-    # The statements are still separated as the tests (and BigQuery's job history) show them.
-    assert [s.split()[0] for s in new.split(";\n")] == [s.split()[0] for s in old.split(";\n")]
+    sql = loader.transaction_sql(batch(rows, dead_letters, offsets))
+    kinds = [s.split()[0] for s in sql.split(";\n") if s.strip()]
+    inside = ["BEGIN", *statements, "COMMIT"] if transaction else statements
+    assert kinds == ["DECLARE", "DECLARE", *inside, "SELECT"]
+    partitions = ", ".join(str(p) for p in sorted(offsets))
+    bounds = re.findall(r"`partition` IN \(([^)]*)\)", sql)
+    assert bounds and set(bounds) == {partitions}
+    assert len(bounds) == statements.count("SET") * 2 + 1  # each SET and INSERT reads the offsets, the MERGE writes
+    if rows:
+        assert f"INSERT INTO {settings.table('events')}" in tokens(sql)
+    assert ("INSERT INTO " + settings.table("events_dlq")) in tokens(sql) if dead_letters else True
 
 
 def test_the_watermark_merge_is_the_same_sql_as_before():

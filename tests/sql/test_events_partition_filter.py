@@ -44,11 +44,19 @@ EVENTS_REF = re.compile(r"\.events`")
 _IN_FILE_CONTEXT = re.compile(r"^--\s*sqlfluff:templater:jinja:context:(\w+):(.*?)\s*$", re.MULTILINE)
 
 
+# Parts of the ingestion's batch script (sql/ingest_batch.sql includes them; they append to events and events_dlq
+# and read nothing of them): tested whole below, in test_no_statement_of_a_batch_reads_the_history.
+BATCH_PARTS = {"events/ingest_insert.sql", "events_dlq/ingest_insert.sql"}
+
+
 def _sql_files_reading_events() -> list[str]:
     return sorted(
         str(p.relative_to(SQL_DIR))
         for p in SQL_DIR.rglob("*.sql")
-        if p.name != "schema.sql" and not p.is_relative_to(SQL_DIR / "_macros") and EVENTS_REF.search(p.read_text())
+        if p.name != "schema.sql"
+        and not p.is_relative_to(SQL_DIR / "_macros")
+        and str(p.relative_to(SQL_DIR)) not in BATCH_PARTS
+        and EVENTS_REF.search(p.read_text())
     )
 
 
@@ -88,6 +96,8 @@ def _filters_partition(condition: exp.Expression | None, column: str = "event_da
     if condition is None:
         return False
     for cond in _conjuncts(condition):
+        if isinstance(cond, exp.EQ) and isinstance(cond.left, exp.Column) and isinstance(cond.right, exp.Column):
+            continue  # a join key (T.partition = S.partition) prunes nothing
         if isinstance(cond, exp.EQ) or (ranges and isinstance(cond, _RANGES)):
             sides = (cond.left, cond.right)
         elif isinstance(cond, exp.Between) or (isinstance(cond, exp.In) and not cond.args.get("query")):
@@ -167,14 +177,16 @@ def test_every_read_of_events_filters_event_date(path):
 # The health queries: every statement of the measurements, their writers' reads, and what the page reads.
 HEALTH_FOLDERS = ("ingestion_runs", "check_results", "dag_run_outcomes", "health_measurements", "event_volume_hourly")
 PARTITIONED = {t.name: t.partition_field for t in load_catalogue() if t.partition_field}
-# Writers that MERGE on a key of their own row, not a partition (one run, one outcome): the target is not read
-# for a measurement, and a retried run's row may lie in any partition.
-KEYED_MERGES = {"ingestion_runs/merge.sql", "dag_run_outcomes/merge.sql"}
+# By time: what the health queries must bound. The offsets and watermarks are partitioned by Kafka partition (one
+# row per partition and group: the probe of every partition's lag reads them all, a fixed size).
+TIME_PARTITIONED = {
+    t.name: t.partition_field for t in load_catalogue() if t.partition_field and t.partition_column_type != "INT64"
+}
 HEALTH_FILES = sorted(
     str(p.relative_to(SQL_DIR))
     for folder in HEALTH_FOLDERS
     for p in (SQL_DIR / folder).glob("*.sql")
-    if p.name != "schema.sql" and str(p.relative_to(SQL_DIR)) not in KEYED_MERGES
+    if p.name != "schema.sql"
 )
 
 
@@ -191,8 +203,8 @@ def test_the_health_queries_are_covered():
 @pytest.mark.parametrize("path", HEALTH_FILES)
 def test_every_health_query_reads_only_the_partitions_it_needs(path):
     sql = render_sql(path, load_settings(), **_template_variables(path))
-    offenders = unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True)
-    assert offenders in ([], [f"reads none of {sorted(PARTITIONED)}"]), f"{path}: {offenders}"
+    offenders = unfiltered_reads(sql, TIME_PARTITIONED, ranges=True, merge_when=True)
+    assert offenders in ([], [f"reads none of {sorted(TIME_PARTITIONED)}"]), f"{path}: {offenders}"
     if path != "health_measurements/kafka_progress.sql":  # the only one that reads unpartitioned tables only
         assert offenders == [], f"{path} reads no partitioned table"
 
@@ -272,3 +284,77 @@ def test_a_filtered_read_passes(sql):
             unfiltered_events_reads(sql)
     else:
         assert unfiltered_events_reads(sql) == []
+
+
+# -- the ingestion: per batch, cost follows the batch ------------------------------------------------------------
+STAGING = {"_ingest_events_0123456789ab", "_ingest_dlq_0123456789ab"}  # the .sqlfluff sample's staging tables
+
+
+def tables_read(sql: str) -> set[str]:
+    """Every table a statement of ``sql`` reads: in a SELECT (a subquery included) or as a MERGE / DELETE target."""
+    read = set()
+    for statement in sqlglot.parse(sql, read="bigquery"):
+        for table in statement.find_all(exp.Table) if statement else ():
+            if isinstance(table.parent, exp.Merge | exp.Delete) or table.find_ancestor(exp.Select) is not None:
+                read.add(table.name)
+    return read
+
+
+def test_no_statement_of_a_batch_reads_the_history():
+    """The batch script reads its staging tables and the recorded offsets of the batch's own Kafka partitions:
+    never `events` or `events_dlq` (it only appends to them), never another partition's offsets."""
+    sql = render_sql("ingest_batch.sql", load_settings(), **_template_variables("ingest_batch.sql"))
+    assert tables_read(sql) == STAGING | {"ingestion_offsets"}
+    assert unfiltered_reads(sql, {"ingestion_offsets": "partition"}, merge_when=True) == []
+
+
+# Every MERGE and DELETE of the pipeline, against the catalogue's partitioning; the one exception says why.
+UNPARTITIONED_STATE = {"alert_state/merge.sql": "one row per (alert rule, subject): its size is the alerts, not time"}
+WRITES = sorted(
+    str(p.relative_to(SQL_DIR))
+    for p in SQL_DIR.rglob("*.sql")
+    if p.name != "schema.sql"
+    and not p.is_relative_to(SQL_DIR / "_macros")
+    and re.search(r"^\s*(MERGE|DELETE FROM)\b", p.read_text(), re.MULTILINE)
+)
+
+
+def test_the_writes_are_covered():
+    assert {
+        "events/deduplicate.sql",
+        "ingestion_offsets/merge.sql",
+        "ingestion_watermarks/upsert.sql",
+        "ingestion_runs/merge.sql",
+        "dag_run_outcomes/merge.sql",
+        "replace_partition.sql",
+    } <= set(WRITES)
+
+
+@pytest.mark.parametrize("path", WRITES)
+def test_every_merge_and_delete_is_bounded_to_partitions(path):
+    """An operational MERGE (a run's row, an outcome, offsets, watermarks) or a DELETE reads its target's
+    partitions: each must bound them, or the cost of one write grows with the table's history."""
+    if path in UNPARTITIONED_STATE:
+        table = Path(path).parts[0]
+        assert table not in PARTITIONED, f"{path}: {table} is partitioned now; bound the MERGE instead"
+        return
+    variables = _template_variables(path)
+    if path == "replace_partition.sql":
+        variables["params"] = {"table": "level_metrics"}
+    sql = render_sql(path, load_settings(), **variables)
+    partitions = {**PARTITIONED, "level_metrics": "date"}
+    assert unfiltered_reads(sql, partitions, ranges=True, merge_when=True) == [], path
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # A join key on the partition column is no bound.
+        "MERGE `p.d.ingestion_offsets` AS T USING (SELECT 0 AS `partition`) AS S ON T.`partition` = S.`partition` "
+        "WHEN NOT MATCHED THEN INSERT (`partition`) VALUES (S.`partition`)",
+        "MERGE `p.d.ingestion_runs` AS T USING (SELECT 'r' AS run_id) AS S ON T.run_id = S.run_id "
+        "WHEN MATCHED THEN UPDATE SET run_id = S.run_id",
+    ],
+)
+def test_an_unbounded_merge_is_caught(sql):
+    assert unfiltered_reads(sql, PARTITIONED, ranges=True, merge_when=True) != []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from game_analytics.config import Settings
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from game_analytics.ingest.run import IngestionReport
 
 DAG_RUN_STATES = ("success", "failed")
+# How far back the MERGEs of ingestion_runs and dag_run_outcomes look for the row they replace (their partition
+# bound): a retried ingestion try finishes within a day of its run's start (30-minute timeout, minutes of retry
+# delay); an outcome recorded again (a cleared run) within a week replaces the first, a later one adds a row.
+RUN_REPLACE_HORIZON = timedelta(days=1)
+OUTCOME_REPLACE_HORIZON = timedelta(days=7)
 
 
 def sql_literal(value: object) -> str:
@@ -63,7 +68,8 @@ def write_rows(client, settings: Settings, template: str, table: str, rows: Sequ
 
 
 def record_ingestion_run(client, settings: Settings, report: IngestionReport) -> None:
-    """One successful ingestion run's row of ``ingestion_runs`` (MERGE on run_id: a retry replaces it)."""
+    """One successful ingestion run's row of ``ingestion_runs`` per shard (MERGE on (run_id, shard): a retry
+    replaces it)."""
     row = {
         "run_id": report.run_id,
         "consumer_group": report.consumer_group,
@@ -79,8 +85,11 @@ def record_ingestion_run(client, settings: Settings, report: IngestionReport) ->
         "events_per_second": float(report.events_per_second),
         "consumer_lag": report.consumer_lag,
         "stopped_because": report.stopped_because,
+        "shard": report.shard,
     }
-    write_rows(client, settings, "ingestion_runs/merge.sql", "ingestion_runs", [row])
+    # Every earlier try of this run finished after the run started; a day before this try's start bounds them.
+    since = datetime.fromisoformat(report.started_at) - RUN_REPLACE_HORIZON
+    write_rows(client, settings, "ingestion_runs/merge.sql", "ingestion_runs", [row], since=since.isoformat())
 
 
 def check_status(result: CheckResult) -> str:
@@ -141,4 +150,5 @@ def record_dag_run_outcome(
         "failed_tasks": failed or None,
         "finished_at": finished_at,
     }
-    write_rows(client, settings, "dag_run_outcomes/merge.sql", "dag_run_outcomes", [row])
+    since = finished_at - OUTCOME_REPLACE_HORIZON
+    write_rows(client, settings, "dag_run_outcomes/merge.sql", "dag_run_outcomes", [row], since=since.isoformat())

@@ -1,17 +1,22 @@
 """Exactly-once ingestion of `game-events-raw` into `events`, with every rejected message kept and explained.
 
-Guarantee: whatever crashes when, each valid event_id is stored once in `events`, each invalid message once
-in `events_dlq` (with its reason code), and nothing consumed is lost. How:
+Guarantee: whatever crashes when, each Kafka message is stored once (a valid one in `events`, an invalid one in
+`events_dlq` with its reason code), nothing consumed is lost, and each valid event_id is once in what the daily DAG
+reads. How:
 
-* **The warehouse is the source of truth for progress.** Each micro-batch ends in ONE BigQuery transaction
-  that MERGEs the batch's rows into `events` on `event_id` (restricted to the batch's `event_date`s),
-  inserts its dead letters into `events_dlq` unless their (topic, partition, offset) is there, and moves the
-  per-partition `next_offset` in `ingestion_offsets` forward. Rows and offsets become visible together.
+* **The warehouse is the source of truth for progress.** Each micro-batch ends in ONE BigQuery script (a
+  transaction) that appends to `events` and `events_dlq` the batch's messages past the offsets recorded in
+  `ingestion_offsets` for their partitions, and moves those offsets forward. Rows and offsets become visible
+  together; nothing in it reads `events` or `events_dlq`, so its cost follows the batch, not the history.
 * **Kafka offsets are committed after that, synchronously**, and only as a convenience (lag monitoring, a
   fast start): a run starts each partition at max(group offset, warehouse offset), so a crash between the
   two commits costs nothing. A failed Kafka commit is logged, not fatal.
-* **Every step is idempotent**, so re-reading a batch (crash before the transaction, a replay with a new
-  group id) adds nothing: the MERGE skips known event_ids, the DLQ insert known offsets.
+* **Every step is idempotent**, so re-reading a batch (a crash before the script, a zombie try) adds nothing: the
+  offset check skips messages already taken.
+* **event_id de-duplication is daily**: an event sent in two messages is two rows until the daily DAG's
+  ``deduplicate_events`` keeps one copy of its day (``sql/events/deduplicate.sql``; see :mod:`.loader`).
+* **Shards**: ``GA_INGEST_SHARDS`` tasks per run, each owning the partitions p % shards == its index, assigned,
+  never rebalanced (:mod:`.consumer`); all of the above is per partition.
 * The Airflow Kafka provider's ``ConsumeFromTopicOperator`` is not used: it commits offsets itself (with
   ``end_of_batch`` asynchronously, past a batch whose processing failed) and never records them in the
   warehouse, which breaks the guarantee. Its hooks are fine: the DAG reads the connection through them.
@@ -29,7 +34,8 @@ after its batch is durable. Batches are bounded by messages and seconds, a run b
 of partition comes from the consumer's EOF events (:mod:`.consumer`).
 
 Replay: the warehouse offsets are per consumer group, so a new group id (``group_id=``) re-reads the topic
-from the start; the MERGE makes that a no-op for events already stored. Resetting only the Kafka group
+from the start and appends its valid messages again (the daily de-duplication keeps one copy; dead letters are
+checked against every group's offsets and not kept twice). Resetting only the Kafka group
 offsets does not rewind a group (the warehouse offset wins); delete its `ingestion_offsets` rows too.
 """
 

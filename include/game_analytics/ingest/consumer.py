@@ -1,9 +1,10 @@
 """The Kafka side: where to start each partition, bounded batch collection, end-of-partition tracking.
 
-The consumer *assigns* every partition of the topic itself instead of subscribing: a run is the group's only
-consumer (``max_active_runs=1``), so there is nothing to balance, and assignment skips the group join (about
-3 s on Tansu, 23 s with default timeouts) and any rebalance in the middle of a batch. The group id is still
-used to commit offsets, so lag tools show the group's progress.
+The consumer *assigns* its partitions itself instead of subscribing: every partition of the topic, or with shards
+the fixed set its shard owns (:func:`shard_partitions`). A run's shards are the group's only consumers
+(``max_active_runs=1``), so there is nothing to balance, and assignment skips the group join (about 3 s on Tansu,
+23 s with default timeouts) and any rebalance in the middle of a batch. The group id is still used to commit
+offsets (each shard its own partitions'), so lag tools show the group's progress.
 
 Start position per partition = max(the group's committed offset, the warehouse's ``ingestion_offsets``). The
 Kafka commit happens only after the warehouse transaction, so the warehouse is normally ahead or equal; it
@@ -170,8 +171,25 @@ def _topic_metadata(consumer, watch: BrokerWatch, kafka_config: dict, topic: str
                 raise broker_unreachable(kafka_config, conn_id, detail) from exc
 
 
-def open_consumer(kafka_config: dict, topic: str, group_id: str, warehouse_offsets: dict[int, int], conn_id: str):
-    """A consumer assigned to every partition of ``topic`` at its start position, and the tracker.
+def shard_partitions(partitions: list[int], shard: int, shards: int) -> list[int]:
+    """The partitions shard ``shard`` of ``shards`` owns: p % shards == shard. Fixed by the partition number alone,
+    so shards never overlap, together own every partition, and a partition's owner changes only with ``shards``."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is not one of the {shards} shards (0 .. {shards - 1})")
+    return [p for p in partitions if p % shards == shard]
+
+
+def open_consumer(
+    kafka_config: dict,
+    topic: str,
+    group_id: str,
+    warehouse_offsets: dict[int, int],
+    conn_id: str,
+    shard: int = 0,
+    shards: int = 1,
+):
+    """A consumer assigned to the partitions of ``topic`` that ``shard`` owns, at their start positions, and the
+    tracker.
 
     ``conn_id`` is the Airflow connection ``kafka_config`` came from: an unreachable broker's error names it.
     """
@@ -180,7 +198,7 @@ def open_consumer(kafka_config: dict, topic: str, group_id: str, warehouse_offse
     watch = BrokerWatch(kafka_config)
     consumer = Consumer({**consumer_config(kafka_config, group_id), "error_cb": watch})
     try:
-        partitions = topic_partitions(consumer, watch, kafka_config, topic, conn_id)
+        partitions = shard_partitions(topic_partitions(consumer, watch, kafka_config, topic, conn_id), shard, shards)
     except BaseException:
         consumer.close()
         raise

@@ -1,36 +1,38 @@
-"""The warehouse side of a batch: staging loads, then ONE transaction for rows, dead letters and offsets.
+"""The warehouse side of a batch: staging loads, then ONE script that appends the batch's new messages.
 
 Per batch:
 
 1. load jobs replace the run's two staging tables (``_ingest_events_<run>`` from the batch's Parquet file,
    ``_ingest_dlq_<run>`` from its dead letters); a crash here leaves only staging data behind;
-2. one multi-statement transaction: MERGE into ``events`` on ``event_id``, INSERT the dead letters
-   not yet in ``events_dlq`` (key: topic, partition, offset), and MERGE the batch's end offsets into
-   ``ingestion_offsets`` (never backwards). Either all three happen or none does. Each statement is idempotent
-   and the offsets come last, so even without the transaction (``GA_INGEST_USE_TRANSACTION=false``, the local
-   stack: the emulator copies whole tables for one) a crash between them only makes the batch be read again,
-   and its rows already in the warehouse are skipped. The re-read gives each message the same verdict (the
-   validator's time checks use the message's Kafka timestamp, not the run's clock), so a message cannot land
-   in ``events`` and ``events_dlq`` both;
-3. a read of how many rows this batch added (rows carry the batch's ``ingested_at``): the report's counts; and,
-   only when the batch added some of its dead letters but not all, which ones per reason
-   (``ingestion_runs/batch_dead_letters_by_reason.sql``).
+2. one script (``sql/ingest_batch.sql``), a transaction unless ``GA_INGEST_USE_TRANSACTION=false``: it appends to
+   ``events`` and ``events_dlq`` the batch's messages whose offset is at or past the next offset recorded in
+   ``ingestion_offsets`` for their partition by the run's consumer group (for a dead letter, by any group: a replay
+   keeps none twice), then moves the batch's offsets forward (never backwards). **Exactly once per Kafka message, from the offsets**: rows
+   and offsets commit together, and a batch read again (a crash after the commit and before the Kafka commit, a
+   zombie try) finds its offsets recorded and appends nothing. Nothing in it reads ``events`` or
+   ``events_dlq``: each statement reads the batch's staging table and the ``ingestion_offsets`` rows of the
+   batch's Kafka partitions (that table is partitioned by Kafka partition), so its cost follows the batch, never
+   the history. It returns how many rows and dead letters it appended (counted before the offsets move); only
+   when it appended some of the batch's dead letters but not all, a read of the batch's own ``events_dlq`` rows
+   (``ingestion_runs/batch_dead_letters_by_reason.sql``, bounded to its ``failed_at``) says which per reason.
 
-De-duplication scope: an ``event_id`` is stored once among all events whose dates lie within the validator's
-maximum event age (:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other. The MERGE matches
-the batch's rows against ``events`` from ``MAX_AGE_SQL`` before the batch's first date to ``MAX_AGE_SQL`` after its
-last one: a copy sent again later with another timestamp (a day earlier, say) finds the first copy although it
-lies outside the batch's own dates. The range is the partition filter ``events`` requires, and it is bounded:
-a batch reads at most its own days plus 2 x 30 days of ``events``, never the whole table. Two copies whose
-dates are further apart are two rows: that takes a producer re-sending an event with a timestamp more than a
-month off the first copy's (a copy re-sent over a month later with the same timestamp is ``timestamp_too_old``).
+**event_id de-duplication happens once per day, not per batch.** Two messages with one event_id (a client retry, a
+producer re-send) are two rows of ``events`` until the daily DAG's ``deduplicate_events`` task deletes every copy
+of day D but the first (``sql/events/deduplicate.sql``), before any table reads D; the health measurements count
+distinct event_ids. Scope: copies whose dates lie within the validator's maximum event age
+(:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other; the copy on the earliest day wins,
+then the one stored first. A replay with a new consumer group (``group_id=``, e.g. to store messages dead-lettered
+by a defect since fixed) appends the valid messages again; de-duplicating their days keeps one copy of each.
 
-The statements are SQL templates: ``sql/ingest_batch.sql`` (the script of steps 2 and 3, which includes
-``events/ingest_merge.sql``, ``events_dlq/ingest_insert.sql`` and ``ingestion_offsets/merge.sql``) and
-``ingestion_offsets/read.sql``. Values are inlined as literals (the ``sql_string`` filter of
-:mod:`~game_analytics.warehouse.sql_templates`) instead of query parameters: the emulator ignores parameters inside
-multi-statement scripts. Topic and consumer-group names come from the settings and the caller; the filter quotes
-any text, a quote or a backslash included.
+Without the transaction (the local stack: the emulator implements one by copying every table it touches, all of
+``events``) the script still runs whole on the server once submitted, so a SIGKILL of the ingesting process at
+any point changes nothing; only a statement that fails after an earlier one succeeded could leave rows whose
+offsets are not recorded, which the re-read appends again (``deduplicate_events`` removes such copies from
+``events``). Production runs the transaction.
+
+Values are inlined as literals (the ``sql_string`` filter of :mod:`~game_analytics.warehouse.sql_templates`)
+instead of query parameters: the emulator ignores parameters inside multi-statement scripts. Topic and
+consumer-group names come from the settings and the caller; the filter quotes any text.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from game_analytics.config import Settings
-from game_analytics.events.contract import MAX_AGE_SQL
 from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import PreparedBatch
 from game_analytics.warehouse.sql_templates import render_sql
@@ -118,9 +119,9 @@ class WarehouseLoader:
             )
             self.client.load_table_from_file(io.BytesIO(ndjson), self.staging_dlq, job_config=config).result()
 
-    # -- the transaction -----------------------------------------------------------------------------------
+    # -- the script -----------------------------------------------------------------------------------
     def transaction_sql(self, batch: PreparedBatch) -> str:
-        """Steps 2 and 3 as one script (``sql/ingest_batch.sql``); a statement with nothing to do is left out."""
+        """Step 2 as one script (``sql/ingest_batch.sql``); a statement with nothing to do is left out."""
         return render_sql(
             "ingest_batch.sql",
             self.settings,
@@ -133,9 +134,6 @@ class WarehouseLoader:
             staging_dlq=self.staging_dlq,
             event_columns=EVENT_COLUMNS,
             dlq_columns=DLQ_COLUMNS,
-            event_dates=[d.isoformat() for d in batch.dates],
-            max_age=MAX_AGE_SQL,
-            ingested_at=batch.ingested_at.astimezone(UTC).isoformat(),
             offsets=[(int(p), int(o)) for p, o in sorted(batch.next_offsets.items())],
         )
 
@@ -144,7 +142,7 @@ class WarehouseLoader:
         self._load_staging(batch)
 
     def commit(self, batch: PreparedBatch) -> LoadResult:
-        """Step 2 and 3: the transaction, then the counts of what it added."""
+        """Step 2: the script, which returns the counts of what it appended."""
         rows = list(self.client.query(self.transaction_sql(batch)).result())
         loaded, dead_lettered = int(rows[0]["loaded"]), int(rows[0]["dead_lettered"])
         return LoadResult(loaded, dead_lettered, self._added_by_reason(batch, dead_lettered))

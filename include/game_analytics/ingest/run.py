@@ -3,22 +3,27 @@
 Order of effects per batch (each step only after the previous one succeeded):
 
 1. consume (bounded by messages and seconds); 2. decode, validate, enrich (DuckDB); 3. produce + flush dead
-letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: events MERGE, events_dlq insert,
-ingestion_offsets last (a transaction unless ``GA_INGEST_USE_TRANSACTION=false``, see loader.py); 6. commit the
-batch's end offsets to Kafka, synchronously. Steps 3-5 run on a warehouse thread while the next batch goes
+letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: the batch's messages past the recorded offsets appended to events and
+events_dlq, ingestion_offsets last (a transaction unless ``GA_INGEST_USE_TRANSACTION=false``, see loader.py);
+6. commit the batch's end offsets to Kafka, synchronously. Steps 3-5 run on a warehouse thread while the next batch goes
 through 1-2; step 6 waits for them. Only one batch is in the warehouse at a time, so batches land in order.
 
 A crash before 5 leaves nothing visible (the batch is re-read); a crash inside 5 (without the transaction) leaves
 rows whose offsets are not recorded, so the batch is re-read and those rows are skipped; a crash after 5 and
-before 6 is covered by starting from the warehouse offsets; a repeat of any step changes nothing (MERGE on
-event_id, dead letters keyed by topic/partition/offset, offsets only move forward, the same verdict per message).
+before 6 is covered by starting from the warehouse offsets; a repeat of any step changes nothing (only messages past
+the recorded offsets are appended, offsets only move forward, the same verdict per message).
+
+Shards: a run is ``shards`` processes (the DAG's mapped ``ingest`` tasks, on any workers), shard ``i`` reading the
+partitions p with p % shards == i (consumer.py: shard_partitions). Everything above is per partition (start
+offsets, the offset check, watermarks, lag), so the shards need no coordination, and changing ``shards`` between
+runs moves partitions to other shards with their offsets: nothing is lost or read twice.
 
 Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` makes the process SIGKILL itself the n-th time (default the
 first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove the guarantee; it is inert
 unless the variable is set.
 
 A run that ends well records itself in ``ingestion_runs`` (health/records.py), keyed by ``run_id`` (the Airflow
-run id from the DAG, so a retried task replaces its row): the health measurements read events/s, the DLQ rate and
+run id from the DAG) and its shard, so a retried task replaces its row: the health measurements read events/s, the DLQ rate and
 dead letters per reason from there.
 """
 
@@ -62,6 +67,8 @@ class IngestionReport:
     topic: str
     consumer_group: str
     run_id: str = ""
+    shard: int = 0  # which of the run's shards this report is (it read the partitions p % shards == shard)
+    shards: int = 1
     started_at: str = ""  # ISO-8601 UTC, as XCom carries it
     finished_at: str = ""
     batches: int = 0
@@ -181,12 +188,15 @@ def run_ingestion(
     group_id: str | None = None,
     client=None,
     run_id: str | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> IngestionReport:
     """Drain ``settings.raw_topic`` into the warehouse in bounded micro-batches, exactly once per event_id.
 
     ``kafka_config`` is the librdkafka config of the ``kafka_default`` connection; ``group_id`` overrides its
     ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`). ``run_id`` keys the run's
-    ``ingestion_runs`` row (the DAG passes Airflow's run id; default a new uuid).
+    ``ingestion_runs`` row (the DAG passes Airflow's run id; default a new uuid). ``shard`` of ``shards``: read only
+    the partitions p with p % shards == shard.
     """
     import duckdb
 
@@ -199,12 +209,14 @@ def run_ingestion(
         topic=settings.raw_topic,
         consumer_group=group,
         run_id=run_id or uuid.uuid4().hex,
+        shard=shard,
+        shards=shards,
         started_at=datetime.now(UTC).isoformat(),
     )
     loader = WarehouseLoader(client, settings, settings.raw_topic, group)
     clock = Laps(report.timings)
     consumer, tracker = open_consumer(
-        kafka_config, settings.raw_topic, group, loader.read_offsets(), settings.kafka_conn_id
+        kafka_config, settings.raw_topic, group, loader.read_offsets(), settings.kafka_conn_id, shard, shards
     )
     dlq = DeadLetterProducer(kafka_config, settings.dlq_topic, settings.kafka_conn_id)
     schemas = writer_schemas(settings.schema_registry_url)

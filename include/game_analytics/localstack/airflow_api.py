@@ -108,7 +108,12 @@ class AirflowApi:
         quoted = urllib.parse.quote(run_id, safe="")
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances", limit=100)["task_instances"]
 
-    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value"):
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1):
         quoted = urllib.parse.quote(run_id, safe="")
         path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/xcomEntries/{key}"
-        return self.get(path).get("value")
+        return self.get(path, map_index=map_index).get("value")
+
+    def xcoms_of_every_map_index(self, dag_id: str, run_id: str, task_id: str) -> list:
+        """The return value of each task instance of ``task_id`` in the run (one per map index of a mapped task)."""
+        indexes = sorted(ti["map_index"] for ti in self.task_instances(dag_id, run_id) if ti["task_id"] == task_id)
+        return [self.xcom(dag_id, run_id, task_id, map_index=i) for i in indexes]

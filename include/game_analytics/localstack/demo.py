@@ -78,13 +78,15 @@ def ingest_now(api: AirflowApi, since: datetime) -> dict:
     totals = {"runs": 0, **dict.fromkeys(summed, 0), "consumer_lag": None}
     runs = api.get(f"/api/v2/dags/{INGEST_DAG}/dagRuns", start_date_gte=since.isoformat(), limit=100)["dag_runs"]
     for past in runs:
-        report = api.xcom(INGEST_DAG, past["dag_run_id"], "ingest") if past["state"] == "success" else None
-        if report:
-            totals["runs"] += 1
-            for key in summed:
-                totals[key] += report.get(key) or 0
-        if past["dag_run_id"] == finished["dag_run_id"]:
-            totals["consumer_lag"] = (report or {}).get("consumer_lag")  # the lag after the newest run
+        if past["state"] != "success":
+            continue
+        shards = [r for r in api.xcoms_of_every_map_index(INGEST_DAG, past["dag_run_id"], "ingest") if r]
+        totals["runs"] += 1
+        for key in summed:
+            totals[key] += sum(report.get(key) or 0 for report in shards)
+        if past["dag_run_id"] == finished["dag_run_id"]:  # the lag after the newest run, over its shards
+            lags = [report.get("consumer_lag") for report in shards]
+            totals["consumer_lag"] = None if None in lags or not lags else sum(lags)
     return totals
 
 

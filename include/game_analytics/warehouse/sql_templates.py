@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 
 from game_analytics.config import Settings, load_settings
+from game_analytics.events.contract import MAX_AGE_SQL
 
 # Where a checkout keeps the SQL: <repo>/sql, next to <repo>/include/game_analytics/warehouse/ (this file).
 _CHECKOUT_SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
@@ -74,6 +75,8 @@ def sql_context(settings: Settings) -> dict[str, object]:
         "volume_drop_warn_ratio": settings.volume_drop_warn_ratio,
         "dlq_share_warn": settings.dlq_share_warn,
         "dlq_share_fail": settings.dlq_share_fail,
+        # the de-duplication scope of `events`: the validator's maximum event age (events/deduplicate.sql)
+        "event_max_age": MAX_AGE_SQL,
     }
 
 
