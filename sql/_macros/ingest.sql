@@ -1,10 +1,9 @@
 {#- The messages of a batch's staging table that are new: at or past the next offset recorded for their Kafka
-    partition in ingestion_offsets by the run's consumer group, or with any_group by any group of the topic (dead
-    letters: a replay with a new group does not keep them twice). Reads the offsets of the batch's own partitions
-    only (`offsets`: the batch's [partition, next offset] pairs). Import it `with context`
+    partition in ingestion_offsets by any consumer group of the topic (so a replay with a new group adds nothing).
+    Reads the offsets of the batch's own partitions only (`offsets`: the batch's [partition, next offset] pairs). Import it `with context`
     (project, dataset, topic, offsets): sql/ingest_batch.sql and the parts it includes. -#}
 -- noqa: disable=LT02
-{% macro new_messages(staging, any_group=False) -%}
+{% macro new_messages(staging) -%}
 FROM `{{ staging }}` AS S
 LEFT JOIN (
     SELECT
@@ -13,9 +12,6 @@ LEFT JOIN (
     FROM `{{ project }}.{{ dataset }}.ingestion_offsets`
     WHERE
         topic = {{ topic | sql_string }}
-        {%- if not any_group %}
-        AND consumer_group = {{ consumer_group | sql_string }}
-        {%- endif %}
         AND `partition` IN ({{ offsets | map("first") | join(", ") }})
     GROUP BY `partition`
 ) AS taken ON S.kafka_partition = taken.`partition`

@@ -17,6 +17,7 @@ import pytest
 
 from game_analytics.events.contract import MAX_AGE_SQL as MAX_AGE
 from game_analytics.ingest import run_ingestion
+from game_analytics.ingest.loader import forget_offsets
 from game_analytics.warehouse.client import query_rows
 from game_analytics.warehouse.sql_templates import sql_string as lit
 from tests.ingest.dedup import deduplicate_days
@@ -86,10 +87,10 @@ def test_an_event_sent_again_a_day_earlier_is_stored_once(ingest_settings, wareh
         assert rows_per_event(warehouse, settings, ["e-again"]) == {"e-again": [earlier.date()]}
 
 
-def test_a_replay_adds_nothing_to_the_de_duplicated_day(ingest_settings, warehouse, kafka_config):
-    """A replay of the topic with a new consumer group reads every message again: the valid ones are appended again
-    (a replay exists to store what a defect dead-lettered), the dead letters are not kept twice, and the day's
-    de-duplication leaves each event once; the same group reading again appends nothing (the offsets)."""
+def test_a_replay_adds_nothing_unless_the_offsets_are_forgotten(ingest_settings, warehouse, kafka_config):
+    """A replay with a new consumer group reads every message again and appends nothing (the offsets of any group
+    count); with the topic's offsets deleted first (to store messages again), the valid ones are appended again,
+    and the day's de-duplication leaves each event once."""
     settings = ingest_settings
     at = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
     send(kafka_config, settings.raw_topic, [event_json(f"e-{i}", at) for i in range(3)] + [b"{not json"])
@@ -98,8 +99,11 @@ def test_a_replay_adds_nothing_to_the_de_duplicated_day(ingest_settings, warehou
     again = run_ingestion(settings, kafka_config, group_id="ingest", **BOUNDS)
     assert again.consumed == 0
     replay = run_ingestion(settings, kafka_config, group_id="replay", **BOUNDS)
-    assert (replay.consumed, replay.loaded, replay.already_stored) == (4, 3, 0)
+    assert (replay.consumed, replay.loaded, replay.already_stored) == (4, 0, 3)
     assert (replay.dead_lettered, replay.already_dead_lettered) == (0, 1)
+    forget_offsets(warehouse, settings, settings.raw_topic)
+    forgotten = run_ingestion(settings, kafka_config, group_id="replay-2", **BOUNDS)
+    assert (forgotten.consumed, forgotten.loaded, forgotten.dead_lettered) == (4, 3, 1)
     assert rows_per_event(warehouse, settings, ["e-0"]) == {"e-0": [at.date(), at.date()]}
     deduplicate_days(warehouse, settings, at.date())
     assert rows_per_event(warehouse, settings, [f"e-{i}" for i in range(3)]) == {
@@ -132,3 +136,12 @@ def test_the_scope_is_the_validators_window_on_each_side(ingest_settings, wareho
         "e-30-after": [day],  # the copy on the earlier day wins, though stored later
         "e-31-after": [day, stored_on["e-31-after"]],
     }
+
+
+def test_forgetting_the_offsets_of_a_warehouse_without_the_table_is_a_no_op(settings, local_stack):
+    """What the local stack does at its first start, before any table exists (launcher.py)."""
+    import dataclasses
+
+    from game_analytics.warehouse.client import bigquery_client
+
+    forget_offsets(bigquery_client(settings), dataclasses.replace(settings, bq_dataset="no_such_dataset"), "raw")

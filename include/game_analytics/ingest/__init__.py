@@ -33,9 +33,10 @@ warehouse thread while the next batch is consumed and prepared; Kafka offsets ar
 after its batch is durable. Batches are bounded by messages and seconds, a run by seconds (:mod:`.run`), and end
 of partition comes from the consumer's EOF events (:mod:`.consumer`).
 
-Replay: the warehouse offsets are per consumer group, so a new group id (``group_id=``) re-reads the topic
-from the start and appends its valid messages again (the daily de-duplication keeps one copy; dead letters are
-checked against every group's offsets and not kept twice). Resetting only the Kafka group
+Replay: a new group id (``group_id=``) re-reads the topic from the start (the start offsets are per group) and
+appends nothing already taken by any group (the offset check). To store messages again (say, dead letters of a
+defect since fixed), delete the topic's ``ingestion_offsets`` rows of those partitions first: the valid messages
+are appended again and the daily de-duplication keeps one copy of each. Resetting only the Kafka group
 offsets does not rewind a group (the warehouse offset wins); delete its `ingestion_offsets` rows too.
 """
 

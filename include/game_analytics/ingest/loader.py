@@ -6,10 +6,10 @@ Per batch:
    ``_ingest_dlq_<run>`` from its dead letters); a crash here leaves only staging data behind;
 2. one script (``sql/ingest_batch.sql``), a transaction unless ``GA_INGEST_USE_TRANSACTION=false``: it appends to
    ``events`` and ``events_dlq`` the batch's messages whose offset is at or past the next offset recorded in
-   ``ingestion_offsets`` for their partition by the run's consumer group (for a dead letter, by any group: a replay
-   keeps none twice), then moves the batch's offsets forward (never backwards). **Exactly once per Kafka message, from the offsets**: rows
+   ``ingestion_offsets`` for their partition by any consumer group (so a replay of the topic with a new group adds
+   nothing), then moves the batch's offsets forward (never backwards). **Exactly once per Kafka message, from the offsets**: rows
    and offsets commit together, and a batch read again (a crash after the commit and before the Kafka commit, a
-   zombie try) finds its offsets recorded and appends nothing. Nothing in it reads ``events`` or
+   zombie try, a replay) finds its offsets recorded and appends nothing. Nothing in it reads ``events`` or
    ``events_dlq``: each statement reads the batch's staging table and the ``ingestion_offsets`` rows of the
    batch's Kafka partitions (that table is partitioned by Kafka partition), so its cost follows the batch, never
    the history. It returns how many rows and dead letters it appended (counted before the offsets move); only
@@ -21,8 +21,7 @@ producer re-send) are two rows of ``events`` until the daily DAG's ``deduplicate
 of day D but the first (``sql/events/deduplicate.sql``), before any table reads D; the health measurements count
 distinct event_ids. Scope: copies whose dates lie within the validator's maximum event age
 (:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other; the copy on the earliest day wins,
-then the one stored first. A replay with a new consumer group (``group_id=``, e.g. to store messages dead-lettered
-by a defect since fixed) appends the valid messages again; de-duplicating their days keeps one copy of each.
+then the one stored first.
 
 Without the transaction (the local stack: the emulator implements one by copying every table it touches, all of
 ``events``) the script still runs whole on the server once submitted, so a SIGKILL of the ingesting process at
@@ -165,3 +164,13 @@ class WarehouseLoader:
     def drop_staging(self) -> None:
         for table_id in (self.staging_events, self.staging_dlq):
             self.client.delete_table(table_id, not_found_ok=True)
+
+
+def forget_offsets(client, settings: Settings, topic: str) -> None:
+    """Delete every offset recorded for ``topic`` (``ingestion_offsets/forget.sql``), if the table exists yet."""
+    from google.api_core.exceptions import NotFound
+
+    try:
+        client.query(render_sql("ingestion_offsets/forget.sql", settings, topic=topic)).result()
+    except NotFound:
+        pass  # a warehouse without the table has no offsets
