@@ -142,24 +142,6 @@ def test_consumer_group_names_with_a_quote_and_a_backslash(ingest_settings, ware
     assert (again.consumer_group, again.consumed, again.stopped_because) == (other, 0, "caught_up")
 
 
-def test_transaction_wraps_the_statements_only_when_configured():
-    from game_analytics.config import Settings
-    from game_analytics.ingest.batch import PreparedBatch
-    from game_analytics.ingest.loader import WarehouseLoader
-
-    batch = PreparedBatch(
-        ingested_at=datetime(2026, 11, 8, 12, tzinfo=UTC), consumed=3, valid=2, rows=2, parquet_path="x.parquet",
-        dates=[datetime(2026, 11, 8).date()], dead_letters=[], next_offsets={0: 3}, max_event_timestamp={}, avro=0,
-    )  # fmt: skip
-    for transaction in (True, False):
-        settings = Settings(ingest_use_transaction=transaction)
-        statements = WarehouseLoader(None, settings, settings.raw_topic, "g").transaction_sql(batch).split(";\n")
-        heads = [s.split()[0] for s in statements]
-        expected = ["MERGE", "MERGE", "SELECT"]  # events, offsets (always after the rows), the counts
-        assert heads == (["BEGIN", *expected[:2], "COMMIT", "SELECT"] if transaction else expected), heads
-        assert "ingestion_offsets" in statements[heads.index("MERGE", heads.index("MERGE") + 1)]
-
-
 def test_settings_bounds_exist():
     from game_analytics.config import Settings
 

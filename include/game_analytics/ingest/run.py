@@ -73,10 +73,10 @@ class IngestionReport:
     finished_at: str = ""
     batches: int = 0
     consumed: int = 0
-    loaded: int = 0  # rows added to `events`
+    loaded: int = 0  # rows appended to `events` (an event_id sent twice: de-duplicated per day, daily DAG)
     dead_lettered: int = 0  # rows added to `events_dlq`
     # Consumed messages that added nothing, by why (consumed = loaded + dead_lettered + the two):
-    already_stored: int = 0  # valid, and their event_id was already in `events` (in-batch duplicates included)
+    already_stored: int = 0  # valid, and already taken (offsets), or a repeat of an event_id within its batch
     already_dead_lettered: int = 0  # invalid, and their dead letter (topic, partition, offset) already kept
     rejected: int = 0  # invalid messages seen (dead-lettered now or before)
     dead_lettered_by_reason: dict = field(default_factory=dict)  # reason code -> rows this run added to `events_dlq`
