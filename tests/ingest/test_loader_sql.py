@@ -1,8 +1,8 @@
 """The ingestion's warehouse SQL: the batch script's statements and their order, and the watermark MERGE.
 
-The watermark MERGE moved from a Python f-string to a sql/ template without changing a token but its partition bound:
-it is compared, up to whitespace, with what the f-string built before the move (frozen below) plus that bound. What each batch statement
-reads is tested in tests/sql/test_events_partition_filter.py.
+The watermark MERGE moved from a Python f-string to a sql/ template without changing a token but its partition
+bound: it is compared, up to whitespace, with what the f-string built before the move (frozen below) plus that
+bound. What each batch statement reads is tested in tests/sql/test_events_partition_filter.py.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 - ``create_tables``, ``wait_for_events`` (day D of ``events`` complete), then ``deduplicate_events`` (each event_id
   of D once: the ingestion appends each Kafka message once, an event sent twice is de-duplicated here, per day);
 - one task per table the catalogue says this DAG builds: ``<table>`` replaces partition D from its ``query.sql``
-  after the tables it ``depends_on`` (or after ``deduplicate_events`` when it reads only ``events``); a feature table is
-  exported by ``export_<table>`` from its ``export.sql``;
+  after the tables it ``depends_on`` (or after ``deduplicate_events`` when it reads only ``events``); a feature
+  table is exported by ``export_<table>`` from its ``export.sql``;
 - ``checks_<table>`` for every table with checks, right after the task that builds that table, or after
-  ``deduplicate_events`` for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what it checks;
+  ``deduplicate_events`` for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what
+  it checks;
 - an export waits for the checks of every table it reads, directly or not; ``wait_for_training_days`` for the
   exports and for the runs of the training lookback's earlier days; then ``trigger_ml_training``.
 

@@ -3,15 +3,16 @@
 Order of effects per batch (each step only after the previous one succeeded):
 
 1. consume (bounded by messages and seconds); 2. decode, validate, enrich (DuckDB); 3. produce + flush dead
-letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: the batch's messages past the recorded offsets appended to events and
-events_dlq, ingestion_offsets last (a transaction unless ``GA_INGEST_USE_TRANSACTION=false``, see loader.py);
-6. commit the batch's end offsets to Kafka, synchronously. Steps 3-5 run on a warehouse thread while the next batch goes
-through 1-2; step 6 waits for them. Only one batch is in the warehouse at a time, so batches land in order.
+letters to the DLQ topic; 4. load staging tables; 5. ONE warehouse script: the batch's messages past the recorded
+offsets appended to events and events_dlq, ingestion_offsets last (a transaction unless
+``GA_INGEST_USE_TRANSACTION=false``, see loader.py); 6. commit the batch's end offsets to Kafka, synchronously.
+Steps 3-5 run on a warehouse thread while the next batch goes through 1-2; step 6 waits for them. Only one batch is
+in the warehouse at a time, so batches land in order.
 
-A crash before 5 leaves nothing visible (the batch is re-read); a crash inside 5 (without the transaction) leaves
-rows whose offsets are not recorded, so the batch is re-read and those rows are skipped; a crash after 5 and
-before 6 is covered by starting from the warehouse offsets; a repeat of any step changes nothing (only messages past
-the recorded offsets are appended, offsets only move forward, the same verdict per message).
+A crash before 5 leaves nothing visible (the batch is re-read); the script of 5 runs whole on the warehouse once
+sent, whatever happens to this process; a crash after 5 and before 6 is covered by starting from the warehouse
+offsets; a repeat of any step changes nothing (only messages past the recorded offsets are appended, offsets only
+move forward, the same verdict per message).
 
 Shards: a run is ``shards`` processes (the DAG's mapped ``ingest`` tasks, on any workers), shard ``i`` reading the
 partitions p with p % shards == i (consumer.py: shard_partitions). Everything above is per partition (start
@@ -23,8 +24,8 @@ first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove 
 unless the variable is set.
 
 A run that ends well records itself in ``ingestion_runs`` (health/records.py), keyed by ``run_id`` (the Airflow
-run id from the DAG) and its shard, so a retried task replaces its row: the health measurements read events/s, the DLQ rate and
-dead letters per reason from there.
+run id from the DAG) and its shard, so a retried task replaces its row: the health measurements read events/s, the
+DLQ rate and dead letters per reason from there.
 """
 
 from __future__ import annotations
