@@ -10,9 +10,9 @@ Per batch:
    nothing), then moves the batch's offsets forward (never backwards). **Exactly once per Kafka message, from the
    offsets**: rows and offsets commit together, and a batch read again (a crash after the commit and before the
    Kafka commit, a zombie try, a replay) finds its offsets recorded and appends nothing. Nothing in it reads
-   ``events`` or ``events_dlq``: each statement reads the batch's staging table and the ``ingestion_offsets``
-   rows of the batch's Kafka partitions (that table is partitioned by Kafka partition), so its cost follows the
-   batch, never the history. It returns how many rows and dead letters it appended (counted before the offsets move); only
+   ``events`` or ``events_dlq``: each statement reads the batch's staging table and the ``ingestion_offsets`` rows
+   of the batch's Kafka partitions (that table is partitioned by Kafka partition), so its cost follows the batch,
+   never the history. It returns how many rows and dead letters it appended (counted before the offsets move); only
    when it appended some of the batch's dead letters but not all, a read of the batch's own ``events_dlq`` rows
    (``ingestion_runs/batch_dead_letters_by_reason.sql``, bounded to its ``failed_at``) says which per reason.
 
