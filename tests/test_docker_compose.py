@@ -14,6 +14,7 @@ here), their rules and dashboard against the pipeline in the other modules there
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -32,7 +33,10 @@ from game_analytics.config import Settings
 from game_analytics.localstack.environment import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yaml"
-AIRFLOW = ["airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+AIRFLOW = [
+    "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+    "airflow-worker",
+]  # fmt: skip
 LONG_RUNNING = AIRFLOW[1:]
 _VAR = re.compile(r"(?<!\$)\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
@@ -114,7 +118,7 @@ def services() -> dict:
 
 
 def test_required_services_and_no_zookeeper(services):
-    assert set(AIRFLOW + ["postgres", "kafka", "kafka-init"]) <= set(services)
+    assert set(AIRFLOW + ["postgres", "redis", "kafka", "kafka-init"]) <= set(services)
     assert not [name for name, svc in services.items() if "zookeeper" in f"{name} {svc.get('image', '')}"]
 
 
@@ -140,7 +144,7 @@ def test_airflow_environment(services):
     api_port = services["airflow-apiserver"]["ports"][0].rsplit(":", 1)[1]
     for name in AIRFLOW:
         env = services[name]["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
         assert "${POSTGRES_PASSWORD" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], name
         db = urlsplit(resolve(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
@@ -156,6 +160,32 @@ def test_airflow_environment(services):
         assert any(resolve(v).split(":")[1] == google["extra"]["key_path"] for v in services[name]["volumes"])
     secrets = {services[name]["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] for name in AIRFLOW}
     assert len(secrets) == 1 and re.fullmatch(r"\$\{\w+:\?[^}]*\}", secrets.pop())
+
+
+def test_celery_executor_with_redis_and_a_worker_that_scales(services):
+    """`docker compose up --scale airflow-worker=N` works: the worker has no fixed name and no host port, every
+    Airflow container reaches the same broker (Redis, healthy before they start) and result backend (the metadata
+    DB), and the worker gets SIGTERM alone to finish its tasks (warm shutdown), as in the official file."""
+    redis = services["redis"]
+    assert resolve(redis["image"]).startswith("redis:7.2") and "ping" in redis["healthcheck"]["test"]
+    assert "ports" not in redis, "the broker is reached by service name only"
+    worker = services["airflow-worker"]
+    assert worker["command"] == "celery worker"
+    assert "container_name" not in worker and "ports" not in worker, "a fixed name or host port stops --scale"
+    assert not [name for name, svc in services.items() if "container_name" in svc]
+    assert 'inspect ping -d "celery@$${HOSTNAME}"' in worker["healthcheck"]["test"][1]
+    assert worker["environment"]["DUMB_INIT_SETSID"] == "0"
+    assert worker["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
+    for name in AIRFLOW[1:]:
+        env = services[name]["environment"]
+        broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
+        assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379), name
+        backend = urlsplit(resolve(env["AIRFLOW__CELERY__RESULT_BACKEND"]))
+        database = urlsplit(resolve(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+        # The driver named: SQLAlchemy 2.1 would pick psycopg 3 for db+postgresql://, which is not installed
+        assert backend.scheme == "db+postgresql+psycopg2", name
+        assert (backend.hostname, backend.password, backend.path) == (database.hostname, database.password, "/airflow")
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy", name
 
 
 def test_pipeline_settings_defaults_match_config(services):
@@ -266,11 +296,28 @@ def test_images_are_pinned(services):
         assert repo and "/" not in tag and tag not in ("", "latest"), f"{name}: pin the tag of {image}"
 
 
+def provider_config_sections() -> dict:
+    """The config sections of every installed Airflow provider, from its get_provider_info module (a plain dict),
+    run from its file: importing it the usual way imports the airflow package first, seconds on 2 busy cores."""
+    sections = {}
+    for provider in importlib.metadata.entry_points(group="apache_airflow_provider"):
+        module_name, function = provider.value.split(":")
+        path = provider.dist.locate_file(module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"_info_of_{module_name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sections.update(getattr(module, function)().get("config") or {})
+    return sections
+
+
 def test_every_airflow_setting_is_an_option_of_the_installed_airflow(services):
     """A misspelt AIRFLOW__<SECTION>__<KEY> is silently ignored (StatsD would just stay off): each one must be an
-    option of Airflow's own config reference (config_templates/config.yml of the installed 3.3), of its type."""
+    option of Airflow's own config reference (config_templates/config.yml of the installed 3.3) or of an installed
+    provider's ([celery] is the Celery provider's), of its type."""
     spec = importlib.util.find_spec("airflow")
     reference = yaml.safe_load(Path(spec.submodule_search_locations[0], "config_templates/config.yml").read_text())
+    for section, spec in provider_config_sections().items():
+        reference.setdefault(section, {}).setdefault("options", {}).update(spec.get("options", {}))
     checked = 0
     for name, svc in services.items():
         for key, value in (svc.get("environment") or {}).items():

@@ -120,11 +120,10 @@ def test_make_run_serves_dags_and_ctrl_c_stops_everything(state_root):
     assert not (state.postgres_data / "postmaster.pid").exists()
 
 
-@pytest.mark.airflow_e2e
-def test_every_local_server_listens_on_loopback_only(airflow_stack):
-    """The local Airflow logs in admin / admin: nothing of the stack may be reachable from the network."""
+def assert_listening_on_loopback_only(stack: LocalStack, wanted: set[int]) -> None:
+    """Every port a process of ``stack`` (or its child) listens on is on loopback, and ``wanted`` are among them."""
     pids = set()
-    for server in airflow_stack.servers:
+    for server in stack.servers:
         process = psutil.Process(server.process.pid)
         pids |= {process.pid, *(child.pid for child in process.children(recursive=True))}
     listening = {
@@ -132,11 +131,18 @@ def test_every_local_server_listens_on_loopback_only(airflow_stack):
         for c in psutil.net_connections("inet")
         if c.status == psutil.CONN_LISTEN and c.pid in pids
     }
-    ports = airflow_stack.ports
-    wanted = {ports.bigquery, ports.bigquery_grpc, ports.kafka, ports.airflow, ports.postgres}
     assert wanted <= {port for _, port in listening}
     addresses = [ipaddress.ip_address(ip) for ip, _ in listening]
     assert all((getattr(a, "ipv4_mapped", None) or a).is_loopback for a in addresses), sorted(listening)
+
+
+@pytest.mark.airflow_e2e
+def test_every_local_server_listens_on_loopback_only(airflow_stack):
+    """The local Airflow logs in admin / admin: nothing of the stack may be reachable from the network."""
+    ports = airflow_stack.ports
+    assert_listening_on_loopback_only(
+        airflow_stack, {ports.bigquery, ports.bigquery_grpc, ports.kafka, ports.airflow, ports.postgres}
+    )
 
 
 def test_a_demo_error_is_reported_and_the_stack_stays_up(local_stack, monkeypatch):
@@ -252,3 +258,28 @@ def test_binaries_copied_for_the_server_user_find_their_bundled_libraries(tmp_pa
         assert ran.returncode == 0 and "PostgreSQL" in ran.stdout, ran.stderr
     finally:
         shutil.rmtree(open_temp, ignore_errors=True)
+
+
+def test_a_restart_forgets_the_offsets_of_the_earlier_broker(tmp_path):
+    """The broker keeps topics in memory: after a restart the raw topic is new and starts at offset 0, so the
+    warehouse's offsets of the earlier start must go, or the ingestion would skip the new topic's first messages as
+    already taken. The launcher's own environment lacks the stack's settings here, as under `make run`."""
+    from game_analytics.config import load_settings
+    from game_analytics.warehouse.client import bigquery_client, query_rows
+    from game_analytics.warehouse.schema import create_dataset_and_tables
+
+    ports = all_free_ports()
+    recorded = []
+    for start in range(2):
+        with LocalStack(tmp_path, ports, with_airflow=False, say=lambda _m: None) as stack:
+            settings = load_settings(stack.env)
+            client = bigquery_client(settings, stack.env)
+            create_dataset_and_tables(client, settings)
+            offsets = settings.table("ingestion_offsets")
+            recorded.append(query_rows(client, f"SELECT `partition`, next_offset FROM {offsets}"))
+            if start == 0:
+                client.query(
+                    f"INSERT INTO {offsets} VALUES ('{settings.raw_topic}', 0, 'earlier-start', 99, CURRENT_TIMESTAMP())"
+                ).result()
+                assert query_rows(client, f"SELECT next_offset FROM {offsets}") == [{"next_offset": 99}]
+    assert recorded == [[], []]

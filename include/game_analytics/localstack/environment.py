@@ -3,7 +3,9 @@
 One function, :func:`stack_environment`, builds the environment every local process gets (Airflow components,
 tests, the benchmark): connections as ``AIRFLOW_CONN_*`` pointing at the emulator and the broker, Airflow's
 home inside the state folder, and the emulator host for the BigQuery client. Production sets the same variables
-to real endpoints instead (see README, "From laptop to GCP").
+to real endpoints instead (see README, "From laptop to GCP"). ``GA_EXECUTOR`` picks Airflow's executor: the
+LocalExecutor (default), or ``celery``, the CeleryExecutor with a Redis broker and two local workers, as production
+scales out (celery_mode.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from game_analytics.localstack.servers import free_port
+from game_analytics.localstack.servers import StackError, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_STATE_DIR = Path(os.environ.get("GA_STATE_DIR") or REPO_ROOT / ".state")
@@ -26,6 +28,8 @@ METADATA_DB_USER = "airflow"
 RAW_TOPIC_PARTITIONS = 8
 DLQ_TOPIC_PARTITIONS = 2
 DEFAULT_ALERT_RECEIVER_PORT = 9097
+# GA_EXECUTOR -> Airflow's [core] executor
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class StackPorts:
     kafka: int = 9092
     airflow: int = 8080
     postgres: int = 5433  # Airflow's metadata DB; not 5432, which a system PostgreSQL may hold
+    redis: int = 6380  # the Celery broker (GA_EXECUTOR=celery only); not 6379, which a system Redis may hold
     # The webhook receiver (the local inbox of alert notifications). Built without it (tests, benchmarks, which
     # give every other port), it takes a free port; from_env gives it GA_ALERT_RECEIVER_PORT or 9097.
     alert_receiver: int = field(default_factory=free_port)
@@ -47,6 +52,7 @@ class StackPorts:
         "kafka": "GA_KAFKA_PORT",
         "airflow": "GA_AIRFLOW_PORT",
         "postgres": "GA_POSTGRES_PORT",
+        "redis": "GA_REDIS_PORT",
         "alert_receiver": "GA_ALERT_RECEIVER_PORT",
     }
 
@@ -120,6 +126,26 @@ def metadata_db_url(ports: StackPorts) -> str:
     return f"postgresql+psycopg2://{METADATA_DB_USER}@127.0.0.1:{ports.postgres}/{METADATA_DB}"
 
 
+def executor_mode(environ: dict[str, str] | None = None) -> str:
+    """``GA_EXECUTOR``: ``local`` (the default) or ``celery``."""
+    mode = ((os.environ if environ is None else environ).get("GA_EXECUTOR") or "local").strip().lower()
+    if mode not in EXECUTORS:
+        raise StackError(f"GA_EXECUTOR={mode!r} is not one of {', '.join(EXECUTORS)}")
+    return mode
+
+
+def executor_env(executor: str, ports: StackPorts) -> dict[str, str]:
+    """Airflow's executor settings: in celery mode the broker (the stack's Redis) and the result backend (the
+    metadata DB's PostgreSQL, where the CeleryExecutor reads task states), one task at a time per worker."""
+    env = {"GA_EXECUTOR": executor, "AIRFLOW__CORE__EXECUTOR": EXECUTORS[executor]}
+    if executor == "celery":
+        env["AIRFLOW__CELERY__BROKER_URL"] = f"redis://127.0.0.1:{ports.redis}/0"
+        # The driver named (+psycopg2): SQLAlchemy 2.1's default for postgresql:// is psycopg 3, not installed
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + metadata_db_url(ports)
+        env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "1"
+    return env
+
+
 def connection_env(
     ports: StackPorts, project: str = "game-analytics", kafka_group: str = "game-events-ingest"
 ) -> dict[str, str]:
@@ -145,18 +171,20 @@ def connection_env(
     }
 
 
-def stack_environment(state: StateDirs, ports: StackPorts, kafka_group: str = "game-events-ingest") -> dict[str, str]:
+def stack_environment(
+    state: StateDirs, ports: StackPorts, kafka_group: str = "game-events-ingest", executor: str = "local"
+) -> dict[str, str]:
     """The environment of every process the launcher starts (on top of ``os.environ``)."""
     state.create()
     home = state.airflow_home
     env = connection_env(ports, kafka_group=kafka_group)
+    env.update(executor_env(executor, ports))
     env.update(
         {
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{ports.airflow}/execution/",

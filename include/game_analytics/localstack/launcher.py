@@ -7,7 +7,8 @@
 Order: BigQuery emulator -> Tansu broker (+ topics) -> alert receiver (the webhook inbox of notifications) ->
 PostgreSQL (Airflow's metadata DB, initdb on first start, data in ``.state/postgres``) -> ``airflow db migrate`` ->
 api-server, scheduler, dag-processor, triggerer. Each server is health-checked before the next starts; logs are in
-``.state/logs``.
+``.state/logs``. ``GA_EXECUTOR=celery`` runs the CeleryExecutor instead of the LocalExecutor: Redis (the broker) and
+two Celery workers start after PostgreSQL, before ``airflow db migrate`` (celery_mode.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from game_analytics.localstack import postgres
+from game_analytics.localstack import celery_mode, postgres
 from game_analytics.localstack.demo_errors import demo_reporting_errors
 from game_analytics.localstack.environment import (
     DEFAULT_STATE_DIR,
@@ -33,13 +34,14 @@ from game_analytics.localstack.environment import (
     StateDirs,
     admin_password,
     bind_host,
+    executor_mode,
     stack_environment,
 )
 from game_analytics.localstack.servers import Server, StackError, ensure_port_free, http_ok, stop_all
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-# The scheduler's and the triggerer's log servers bind every interface, with no setting to narrow it. With the
-# LocalExecutor every task log is a file on this machine, which the api-server reads directly: they are not needed.
+# The scheduler's and the triggerer's log servers bind every interface, with no setting to narrow it. Every task
+# runs on this machine (LocalExecutor or local Celery workers), its log a file the api-server reads directly.
 NO_LOG_SERVER = {"scheduler", "triggerer"}
 _BIN = Path(sys.executable).parent
 
@@ -64,18 +66,20 @@ class LocalStack:
         ports: StackPorts | None = None,
         with_airflow: bool = True,
         say: Callable[[str], None] = _say,
+        executor: str | None = None,  # "local" or "celery"; None: GA_EXECUTOR's
     ):
         self.state = StateDirs(Path(state_dir))
         self.ports = ports or StackPorts.from_env()
         self.with_airflow = with_airflow
+        self.executor = executor or executor_mode()
         self.say = say
         self.servers: list[Server] = []
         self.airflow_started_at: datetime | None = None  # runs started since then are this start's (REST filter)
-        # The broker keeps topics in memory, so every start is a new, empty cluster. A consumer group of its own
-        # keeps the warehouse's recorded offsets (ingestion_offsets, per group) of an earlier start from
-        # pointing past the new, shorter topic; re-sent events are still stored once (MERGE on event_id).
+        # The broker keeps topics in memory, so every start is a new, empty cluster: the warehouse's offsets of an
+        # earlier start are forgotten (forget_offsets_of_an_earlier_broker), and each start has a consumer group
+        # of its own, so no Kafka-side offset of an earlier cluster is trusted either.
         group = f"game-events-ingest-{time.strftime('%Y%m%dT%H%M%S')}"
-        self.env = stack_environment(self.state, self.ports, kafka_group=group)
+        self.env = stack_environment(self.state, self.ports, kafka_group=group, executor=self.executor)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -113,11 +117,16 @@ class LocalStack:
     def _check_ports(self) -> None:
         wanted = ["bigquery", "bigquery_grpc", "kafka", "alert_receiver"]
         wanted += ["postgres", "airflow"] if self.with_airflow else []
+        if self.with_airflow and self.executor == "celery":
+            celery_mode.redis_binary()  # a missing package fails before anything starts
+            wanted.append("redis")
         for name in wanted:
             ensure_port_free(getattr(self.ports, name), name, StackPorts.SETTINGS[name])
 
     def _server(self, name: str, argv: list[str]) -> Server:
-        server = Server(name, argv, self.state.logs / f"{name}.log", env=self.env)
+        return self._started(Server(name, argv, self.state.logs / f"{name}.log", env=self.env))
+
+    def _started(self, server: Server) -> Server:
         server.start()
         self.servers.append(server)
         return server
@@ -141,10 +150,23 @@ class LocalStack:
         advertised = f"tcp://{'127.0.0.1' if bind_host() == '0.0.0.0' else bind_host()}:{self.ports.kafka}"
         argv = [tansu_binary(), "broker", "--listener-url", listen, "--advertised-listener-url", advertised]
         server = self._server("kafka-broker", argv)
-        server.wait_healthy(self._create_topics, timeout=30)
+        server.wait_healthy(self.create_topics, timeout=30)
+        self.forget_offsets_of_an_earlier_broker()
         self.say(f"Kafka broker (Tansu) on :{self.ports.kafka}")
 
-    def _create_topics(self) -> bool:
+    def forget_offsets_of_an_earlier_broker(self) -> None:
+        """The broker keeps topics in memory: each start is a new, empty raw topic whose offsets start at 0 again.
+        The warehouse's offsets of an earlier start would make the ingestion skip its first messages as already
+        taken, so they are forgotten before anything ingests (re-sent events are de-duplicated per day)."""
+        from game_analytics.config import load_settings
+        from game_analytics.ingest.loader import forget_offsets
+        from game_analytics.warehouse.client import bigquery_client
+
+        settings = load_settings(self.env)
+        forget_offsets(bigquery_client(settings, self.env), settings, settings.raw_topic)
+
+    def create_topics(self) -> bool:
+        """The raw and dead-letter topics of the stack's settings, unless they exist."""
         from confluent_kafka.admin import AdminClient, NewTopic
 
         from game_analytics.config import load_settings
@@ -174,9 +196,7 @@ class LocalStack:
         ensure_port_free(self.ports.postgres, "postgres", StackPorts.SETTINGS["postgres"])
         started = time.monotonic()
         initialised = postgres.init_data_dir(self.state)
-        server = postgres.postgres_server(self.state, self.ports.postgres, self.env)
-        server.start()
-        self.servers.append(server)
+        server = self._started(postgres.postgres_server(self.state, self.ports.postgres, self.env))
         server.wait_healthy(lambda: postgres.ensure_airflow_database(self.ports.postgres), timeout=60)
         first = ", initdb on this first start" if initialised else ""
         self.say(
@@ -185,22 +205,39 @@ class LocalStack:
         )
 
     def start_airflow(self) -> None:
-        """Start the metadata DB and migrate it, then run api-server, scheduler, dag-processor and triggerer."""
+        """Start the metadata DB and migrate it, then run api-server, scheduler, dag-processor and triggerer (in
+        celery mode also Redis and the two workers, started before the migration: they need only the broker until
+        a task comes, and import Airflow while the database migrates)."""
         self.airflow_started_at = datetime.now(UTC)
         ensure_port_free(self.ports.airflow, "airflow", StackPorts.SETTINGS["airflow"])
+        if self.executor == "celery":
+            celery_mode.redis_binary()
+            ensure_port_free(self.ports.redis, "redis", StackPorts.SETTINGS["redis"])
         self.start_metadata_db()
+        workers = self._start_broker_and_workers() if self.executor == "celery" else []
         migrate = subprocess.run(
             [str(_BIN / "airflow"), "db", "migrate"],
             env=self.process_env(), capture_output=True, text=True,
         )  # fmt: skip
         if migrate.returncode != 0:
             raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-2000:]}")
+        components = []
         for component in AIRFLOW_COMPONENTS:
             extra = ["--skip-serve-logs"] if component in NO_LOG_SERVER else []
-            self._server(f"airflow-{component}", [str(_BIN / "airflow"), component, *extra])
-        api = self.servers[-len(AIRFLOW_COMPONENTS)]
-        api.wait_healthy(self._airflow_healthy, timeout=180)
+            components.append(self._server(f"airflow-{component}", [str(_BIN / "airflow"), component, *extra]))
+        components[0].wait_healthy(self._airflow_healthy, timeout=180)  # the api-server
+        broker = self.env.get("AIRFLOW__CELERY__BROKER_URL", "")
+        for worker in workers:  # the first ping waits for both; each wait also notices its own worker dying
+            worker.wait_healthy(lambda: celery_mode.workers_ready(broker), timeout=120)
+        if workers:
+            self.say(f"Celery workers {', '.join(celery_mode.WORKERS)} ready (one task at a time each)")
         self.say(f"Airflow UI on http://localhost:{self.ports.airflow}  (login: admin / {admin_password()})")
+
+    def _start_broker_and_workers(self) -> list[Server]:
+        redis = self._started(celery_mode.redis_server(self.state, self.ports.redis, self.env))
+        redis.wait_healthy(lambda: celery_mode.redis_ping(self.ports.redis), timeout=30)
+        self.say(f"Redis (the Celery broker) on :{self.ports.redis}")
+        return [self._started(worker) for worker in celery_mode.worker_servers(self.state, self.env)]
 
     def _airflow_healthy(self) -> bool:
         import json

@@ -8,14 +8,17 @@ Application Default Credentials otherwise.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from game_analytics.config import Settings
 
 
-def bigquery_client(settings: Settings):
+def bigquery_client(settings: Settings, environ: Mapping[str, str] | None = None):
+    """A client of BigQuery, or of the emulator at ``BIGQUERY_EMULATOR_HOST`` of ``environ`` (default: the process's
+    environment; the launcher passes the stack's before its own environment has it)."""
     from google.cloud import bigquery
 
-    emulator = os.environ.get("BIGQUERY_EMULATOR_HOST")
+    emulator = (os.environ if environ is None else environ).get("BIGQUERY_EMULATOR_HOST")
     if emulator:
         from google.auth.credentials import AnonymousCredentials
 
