@@ -278,8 +278,7 @@ def test_a_restart_forgets_the_offsets_of_the_earlier_broker(tmp_path):
             offsets = settings.table("ingestion_offsets")
             recorded.append(query_rows(client, f"SELECT `partition`, next_offset FROM {offsets}"))
             if start == 0:
-                client.query(
-                    f"INSERT INTO {offsets} VALUES ('{settings.raw_topic}', 0, 'earlier-start', 99, CURRENT_TIMESTAMP())"
-                ).result()
+                row = f"'{settings.raw_topic}', 0, 'earlier-start', 99, CURRENT_TIMESTAMP()"
+                client.query(f"INSERT INTO {offsets} VALUES ({row})").result()
                 assert query_rows(client, f"SELECT next_offset FROM {offsets}") == [{"next_offset": 99}]
     assert recorded == [[], []]
