@@ -1,7 +1,8 @@
 """
 ### game_events_ingest
 
-Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exactly once per `event_id`.
+Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exactly once per Kafka message (each
+`event_id` once per day after the daily DAG's `deduplicate_events`).
 
 1. `create_tables` - idempotent set-up of the dataset and tables (`ingestion_offsets` included).
 2. `ingest` - `GA_INGEST_SHARDS` mapped tasks (default 1), shard i reading the raw topic's partitions p with
@@ -40,8 +41,10 @@ settings = load_settings()
 
 
 @task(multiple_outputs=False, execution_timeout=timedelta(minutes=30))
-def ingest(shard: int, **context) -> dict:
-    """One shard of an ingestion run; returns its IngestionReport as a dict (XCom)."""
+def ingest(shard: int, shards: int, **context) -> dict:
+    """Shard ``shard`` of ``shards`` of an ingestion run; returns its IngestionReport as a dict (XCom). The number of
+    shards is the one the DAG was parsed with (``partial``), never re-read here: a worker whose environment says
+    otherwise must not leave partitions unread or read one twice."""
     from airflow.providers.apache.kafka.hooks.base import KafkaBaseHook
 
     from game_analytics.config import load_settings
@@ -62,7 +65,7 @@ def ingest(shard: int, **context) -> dict:
         run_id=context["run_id"],  # with the shard, its row in ingestion_runs; a retried task replaces it
         client=airflow_bigquery_client(settings),
         shard=shard,
-        shards=settings.ingest_shards,
+        shards=shards,
     )
     return report.to_dict()
 
@@ -80,7 +83,9 @@ with DAG(
     doc_md=__doc__,
 ):
     writes = [table_asset(settings, t) for t in load_catalogue(settings) if t.built_by == INGEST_DAG]
-    shards = ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes).expand(
-        shard=list(range(settings.ingest_shards))
+    shards = (
+        ingest.override(inlets=[raw_topic_asset(settings)], outlets=writes)
+        .partial(shards=settings.ingest_shards)
+        .expand(shard=list(range(settings.ingest_shards)))
     )
     create_tables() >> shards

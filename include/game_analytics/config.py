@@ -66,8 +66,9 @@ class Settings:
     # p % n == i, assigned (never rebalanced), each with its own offsets; any n gives the same rows (ingest/run.py).
     ingest_shards: int = 1
     # Wrap each batch's warehouse statements in BEGIN/COMMIT TRANSACTION. Off on the local stack only: the emulator
-    # implements a transaction by copying every table it touches (all of `events`, per batch), and the statements
-    # are idempotent and ordered (offsets last), so a crash between them loses and duplicates nothing either way.
+    # implements a transaction by copying every table it touches (all of `events`, per batch). Without it the script
+    # still runs whole once sent (a crash of the ingesting process changes nothing), but a statement failing after
+    # an earlier one succeeded leaves appended rows whose offsets are not recorded (ingest/loader.py).
     ingest_use_transaction: bool = True
     # Operations: the pipeline_health DAG, alerts, the "Pipeline health" page and /metrics (game_analytics.health).
     # Alert thresholds live in alerts.yaml, each overridable by GA_ALERT_<RULE>_THRESHOLD (health/rules.py).

@@ -62,13 +62,15 @@ last_run AS (
     LIMIT 1
 ),
 
+{# The last runs that consumed anything, each summed over its shards. #}
 dlq_rate_runs AS (
     SELECT
-        dead_lettered,
-        consumed
+        SUM(dead_lettered) AS dead_lettered,
+        SUM(consumed) AS consumed
     FROM runs
-    WHERE consumed > 0
-    ORDER BY finished_at DESC
+    GROUP BY run_id
+    HAVING SUM(consumed) > 0
+    ORDER BY MAX(finished_at) DESC
     LIMIT {{ dlq_rate_runs }}
 ),
 

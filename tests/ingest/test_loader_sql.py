@@ -106,3 +106,43 @@ def test_the_watermark_merge_is_the_same_sql_as_before():
     ]
     settings = Settings()
     assert tokens(upsert_sql(settings, marks)) == tokens(_old_upsert_sql(settings, marks))
+
+
+class _ConflictingClient:
+    """Stands in for real BigQuery, which the local stack cannot be here: the emulator never runs two transactions
+    at once, so it never aborts one for a concurrent update (the error text is BigQuery's)."""
+
+    def __init__(self, conflicts: int, error: str = "Transaction is aborted due to concurrent update against table x"):
+        self.conflicts, self.error, self.scripts = conflicts, error, []
+
+    def query(self, sql):
+        self.scripts.append(sql)
+        if len(self.scripts) <= self.conflicts:
+            raise RuntimeError(self.error)
+        return self
+
+    def result(self):
+        return [{"loaded": 5, "dead_lettered": 0}]
+
+
+def test_a_batch_aborted_by_another_shards_transaction_is_committed_again(monkeypatch):
+    import game_analytics.ingest.loader as loader_module
+
+    monkeypatch.setattr(loader_module, "CONFLICT_BACKOFF_SECONDS", 0.001)
+    client = _ConflictingClient(conflicts=2)
+    result = WarehouseLoader(client, Settings(), "raw", "g").commit(batch(5, 0, {0: 12}))
+    assert result.loaded == 5 and len(client.scripts) == 3 and len(set(client.scripts)) == 1
+
+
+@pytest.mark.parametrize(
+    ("conflicts", "error"),
+    [(99, "Transaction is aborted due to concurrent update against table x"), (1, "Syntax error: Unexpected")],
+)
+def test_other_errors_and_endless_conflicts_fail_the_batch(monkeypatch, conflicts, error):
+    import game_analytics.ingest.loader as loader_module
+
+    monkeypatch.setattr(loader_module, "CONFLICT_BACKOFF_SECONDS", 0.001)
+    client = _ConflictingClient(conflicts, error)
+    with pytest.raises(RuntimeError, match=error.split(":")[0]):
+        WarehouseLoader(client, Settings(), "raw", "g").commit(batch(5, 0, {0: 12}))
+    assert len(client.scripts) == (loader_module.CONFLICT_RETRIES + 1 if conflicts == 99 else 1)

@@ -1,7 +1,9 @@
 """One micro-batch: the consumed messages, their verdicts, the rows to load and the dead letters.
 
 A batch is columnar from the start (lists of values, keys, partitions, offsets appended by the consumer loop),
-so nothing per message happens in Python after consuming except the first-byte check and Avro decoding.
+so nothing per message happens in Python after consuming but Avro decoding: the values are classified on one
+joined buffer (:mod:`.decode`), validated and enriched in DuckDB, and the Parquet file is written straight from
+the enrichment query when the batch has no duplicate event_ids (:func:`.validate.enrich_batch`).
 
 No message may stop a batch: when decoding, validating or enriching the whole batch raises anything but an
 infrastructure error, the batch is split in halves and each half prepared again, down to the single messages that
@@ -115,36 +117,52 @@ class PreparedBatch:
 
 def _columns(messages: Messages, positions: list[int] | None, schemas: Mapping[int, Any]):
     """Decode the messages at ``positions`` (None: all); (the validator's input table, the decoded result), with
-    batch indices (``idx``, rejections) counted in the whole batch."""
+    batch indices (``idx``, rejections) counted in the whole batch. A message rejected by decoding is a null ``v``."""
     values = messages.values if positions is None else [messages.values[i] for i in positions]
     decoded = decode_values(values, schemas)
     if positions is not None:
-        decoded.kept = [positions[i] for i in decoded.kept]
         decoded.rejections = [Rejection(positions[r.index], r.reason, r.text, r.event_date) for r in decoded.rejections]
-    kept = int64_array(decoded.kept)
-    everything = positions is None and len(decoded.kept) == len(messages)
+    idx = int64_array(range(len(messages)) if positions is None else positions)
 
     def column(array: pa.Array) -> pa.Array:
-        return array if everything else array.take(kept)
+        return array if positions is None else array.take(idx)
 
     batch_in = pa.table(
         {
-            "idx": kept,
+            "idx": idx,
             "kafka_partition": column(int64_array(messages.partitions)),
             "kafka_offset": column(int64_array(messages.offsets)),
-            "v": decoded.texts,
+            "v": decoded.column,
             "received_at": column(timestamp_ms_array(messages.timestamps or [None] * len(messages))),
         }
     )
     return batch_in, decoded
 
 
-def _prepare(con, messages, positions, ingested_at, retention, schemas) -> tuple[list[Rejection], int]:
-    """Tables ``checked`` and ``good`` for the messages at ``positions``; (decoding's rejections, Avro count)."""
+def _prepare(
+    con, messages, positions, ingested_at, retention, schemas, materialize=True
+) -> tuple[list[Rejection], int]:
+    """Table ``checked`` and view ``good`` for the messages at ``positions``; (decoding's rejections, Avro count)."""
     batch_in, decoded = _columns(messages, positions, schemas)
     check_batch(con, batch_in, ingested_at, retention)
-    enrich_batch(con, messages.topic, ingested_at)
+    enrich_batch(con, messages.topic, ingested_at, materialize)
     return decoded.rejections, decoded.avro
+
+
+def _rows_and_file(con, workdir: str) -> tuple[int, list[date], str | None]:
+    """(unique valid rows, their dates, the Parquet file of ``good`` in ``workdir``, None when there are no rows)."""
+    sql = "SELECT count(*), list(DISTINCT event_date ORDER BY event_date) FROM good_keys"
+    rows, dates = con.execute(sql).fetchone()
+    if not rows:
+        return rows, list(dates or []), None
+    handle, path = tempfile.mkstemp(prefix="events-", suffix=".parquet", dir=workdir)  # one per batch in flight
+    os.close(handle)
+    try:
+        con.execute(f"COPY good TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
+    except BaseException:
+        os.unlink(path)
+        raise
+    return rows, list(dates), path
 
 
 def _isolate(con, messages, ingested_at, retention, schemas) -> tuple[list[Rejection], int]:
@@ -195,12 +213,14 @@ def prepare_batch(
     """
     if raw_topic_retention is None:
         raw_topic_retention = load_settings().raw_topic_retention
-    try:
-        rejections, avro = _prepare(con, messages, None, ingested_at, raw_topic_retention, schemas)
+    try:  # the rows go from the query straight to the Parquet file
+        rejections, avro = _prepare(con, messages, None, ingested_at, raw_topic_retention, schemas, False)
+        rows, dates, path = _rows_and_file(con, workdir)
     except INFRASTRUCTURE_ERRORS:
         raise
     except Exception:  # noqa: BLE001 - some message breaks the code: find it, dead-letter it, keep the rest
         rejections, avro = _isolate(con, messages, ingested_at, raw_topic_retention, schemas)
+        rows, dates, path = _rows_and_file(con, workdir)
     rejections += [
         Rejection(idx, Reason(reason), text, event_date)
         for idx, reason, text, event_date in con.execute(
@@ -220,20 +240,14 @@ def prepare_batch(
         )
         for r in sorted(rejections, key=lambda r: r.index)
     ]
-    rows, dates = con.execute("SELECT count(*), list(DISTINCT event_date ORDER BY event_date) FROM good").fetchone()
-    path = None
-    if rows:
-        handle, path = tempfile.mkstemp(prefix="events-", suffix=".parquet", dir=workdir)  # one per batch in flight
-        os.close(handle)
-        con.execute(f"COPY good TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
-    max_ts = dict(con.execute('SELECT kafka_partition, max("timestamp") FROM good GROUP BY ALL').fetchall())
+    max_ts = dict(con.execute('SELECT kafka_partition, max("timestamp") FROM good_keys GROUP BY ALL').fetchall())
     return PreparedBatch(
         ingested_at=ingested_at,
         consumed=len(messages),
         valid=len(messages) - len(dead),
         rows=rows,
         parquet_path=path,
-        dates=list(dates or []),
+        dates=dates,
         dead_letters=dead,
         next_offsets=dict(messages.next_offsets),
         max_event_timestamp=max_ts,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,10 +22,13 @@ def timestamp_ms_array(values: list[int | None]) -> pa.TimestampArray:
     """Milliseconds since the epoch (UTC); None stays null, and so does a negative value (librdkafka's -1 for "no
     timestamp"; a CreateTime before 1970 is a broken producer clock): the validator then uses the run's clock."""
     timestamp = pa.timestamp("ms", tz="UTC")
-    if None not in values:
-        return int64_array(values).cast(timestamp)
+    try:
+        ints = int64_array(values)
+    except TypeError:  # a None
+        ints = int64_array([-1 if v is None else v for v in values])
+    if not len(values) or np.frombuffer(ints.buffers()[1], dtype=np.int64, count=len(values)).min() >= 0:
+        return ints.cast(timestamp)
     # Array-to-array compute only: a Python scalar operand (``pc.less(a, 0)``) imports pandas too.
-    ints = int64_array([-1 if v is None else v for v in values])
     known = pc.greater_equal(ints, int64_array([0] * len(values)))
     return pc.if_else(known, ints, pa.nulls(len(values), pa.int64())).cast(timestamp)
 

@@ -5,7 +5,8 @@ Valid JSON stays untouched bytes (DuckDB parses it later, a whole batch at a tim
 with the shipped schemas and re-serialised as JSON, so both wire formats go through one validator and one
 enrichment, and cannot drift apart.
 
-The column is built from one joined buffer (see ``columns.py``), never from a list of Python strings.
+The column is built from one joined buffer (see ``columns.py``), never from a list of Python strings, and the
+classification itself is columnar: Python touches only the values that are not plain JSON.
 
 Whatever an Avro value holds, decoding it ends in JSON bytes or a rejection, never in an exception: a value the
 decoder cannot handle (``parameters_json`` nested deeper than Python's recursion limit, a bug) is a
@@ -26,12 +27,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from game_analytics.events.avro import AvroDecodeError, decode_confluent_avro
 from game_analytics.events.contract import MAX_MESSAGE_BYTES
 from game_analytics.events.reasons import Reason
-from game_analytics.ingest.columns import utf8_array
 from game_analytics.ingest.schema_registry import SchemaRegistryUnavailable
 from game_analytics.schemas import SCHEMAS
 
@@ -56,20 +57,27 @@ class Rejection:
 
 @dataclass
 class Decoded:
-    """``texts`` holds the JSON text of the messages at ``kept`` (batch indices, ascending); the rest are in
-    ``rejections``."""
+    """``column`` holds one entry per message of the batch: its JSON text, or null where the message was rejected
+    here (the reason is in ``rejections``, in batch order)."""
 
-    kept: list[int]
-    texts: pa.LargeStringArray
+    column: pa.LargeStringArray
     rejections: list[Rejection]
     avro: int = 0
 
+    @property
+    def kept(self) -> list[int]:
+        """Batch indices of the messages that were not rejected here, ascending."""
+        rejected = {r.index for r in self.rejections}
+        return [i for i in range(len(self.column)) if i not in rejected]
+
+    @property
+    def texts(self) -> pa.LargeStringArray:
+        """The JSON text of the messages at ``kept``."""
+        return self.column.drop_null()
+
     def text(self, index: int) -> str | None:
         """Message ``index`` as JSON text, or None when it was rejected here (for tests and logs)."""
-        try:
-            return self.texts[self.kept.index(index)].as_py()
-        except ValueError:
-            return None
+        return self.column[index].as_py()
 
 
 def error_text(exc: BaseException) -> str:
@@ -128,33 +136,79 @@ def _not_utf8(index: int, value: bytes) -> Rejection | None:
     return None
 
 
+def _joined(values: list[bytes]) -> tuple[np.ndarray, bytes]:
+    """(offsets, data) of the values laid end to end: the buffers of an Arrow (large) string column."""
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=offsets[1:])
+    return offsets, b"".join(values)
+
+
+def _not_plain_json(offsets: np.ndarray, data: bytes) -> np.ndarray:
+    """Indices of the values that do not start with '{' or are over the size limit (empty ones included)."""
+    lengths = np.diff(offsets)
+    first = np.zeros(len(lengths), dtype=np.uint8)
+    nonempty = lengths > 0
+    first[nonempty] = np.frombuffer(data, dtype=np.uint8)[offsets[:-1][nonempty]]
+    return np.flatnonzero((first != _OPEN_BRACE) | (lengths > MAX_MESSAGE_BYTES))
+
+
+def _column(offsets: np.ndarray, data: bytes, valid: np.ndarray) -> pa.LargeStringArray:
+    """The string column over the buffers; null where ``valid`` is False (those bytes are never read again)."""
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.LargeStringArray.from_buffers(len(valid), pa.py_buffer(offsets), pa.py_buffer(data), bitmap)
+
+
+def _utf8_rejections(column: pa.LargeStringArray, texts: list[bytes], chunk: int = 1024) -> list[Rejection]:
+    """The non-null values of ``column`` that are not UTF-8: chunks checked in C++, a failing one value by value."""
+    found = []
+    for start in range(0, len(column), chunk):
+        try:
+            column.slice(start, chunk).validate(full=True)
+        except pa.ArrowInvalid:
+            stop = min(start + chunk, len(texts))
+            checked = (_not_utf8(i, texts[i]) for i in range(start, stop) if column[i].is_valid)
+            found += [r for r in checked if r is not None]
+    return found
+
+
 def decode_values(values: list[bytes | None], schemas: Mapping[int, Any] = SCHEMAS) -> Decoded:
     """Classify every value of a batch by its first byte and size; JSON text is checked for UTF-8 only.
 
-    ``schemas`` maps Avro schema ids to writer schemas (see ``ingest/schema_registry.py``).
+    Whole-batch and columnar: the values are laid end to end once (``b"".join``), their first bytes and sizes read
+    with numpy, the UTF-8 check runs in C++ over the whole column, and a rejected value is a null (its bytes stay in
+    the buffer, unread). Python looks at a value only when it is not plain JSON (Avro, whitespace first, a
+    rejection) or not UTF-8. ``schemas`` maps Avro schema ids to writer schemas (see ``ingest/schema_registry.py``).
     """
+    texts = values
+    try:
+        offsets, data = _joined(texts)
+    except TypeError:  # a tombstone (None): len() and join() take bytes only
+        texts = [b"" if v is None else v for v in values]
+        offsets, data = _joined(texts)
     rejections: list[Rejection] = []
     framed: dict[int, bytes] = {}  # Avro messages, as JSON
-    for i, value in enumerate(values):
-        if value and value[0] == _OPEN_BRACE and len(value) <= MAX_MESSAGE_BYTES:
-            continue  # plain JSON: the common case stays this cheap
-        outcome = _frame(i, value, schemas)
+    for i in _not_plain_json(offsets, data).tolist():
+        outcome = _frame(i, values[i], schemas)
         if isinstance(outcome, Rejection):
             rejections.append(outcome)
         elif outcome is not None:
             framed[i] = outcome
-    rejected = {r.index for r in rejections}
-    kept = [i for i in range(len(values)) if i not in rejected] if rejected else list(range(len(values)))
-    texts = [framed.get(i) or values[i] for i in kept] if framed else [values[i] for i in kept]
+    if framed:  # lay the values out again, each Avro message as its JSON
+        texts = list(texts)
+        for i, text in framed.items():
+            texts[i] = text
+        offsets, data = _joined(texts)
+    valid = np.ones(len(values), dtype=bool)
+    valid[[r.index for r in rejections]] = False
+    column = _column(offsets, data, valid)
     try:
-        column = utf8_array(texts)
-    except pa.ArrowInvalid:  # some text is not UTF-8: find which, the slow way
-        bad = {i: r for i, r in ((i, _not_utf8(i, t)) for i, t in zip(kept, texts, strict=True)) if r is not None}
-        rejections = sorted([*rejections, *bad.values()], key=lambda r: r.index)
-        texts = [t for i, t in zip(kept, texts, strict=True) if i not in bad]
-        kept = [i for i in kept if i not in bad]
-        column = utf8_array(texts)
-    return Decoded(kept, column, rejections, avro=len(framed))
+        column.validate(full=True)  # the UTF-8 check of every non-null value, in C++
+    except pa.ArrowInvalid:  # some text is not UTF-8: find which, a chunk at a time
+        bad = _utf8_rejections(column, texts)
+        valid[[r.index for r in bad]] = False
+        rejections = sorted([*rejections, *bad], key=lambda r: r.index)
+        column = _column(offsets, data, valid)
+    return Decoded(column, rejections, avro=len(framed))
 
 
 def text_or_base64(value: bytes | None) -> tuple[str | None, str | None]:

@@ -26,8 +26,8 @@ then the one stored first.
 Without the transaction (the local stack: the emulator implements one by copying every table it touches, all of
 ``events``) the script still runs whole on the server once submitted, so a SIGKILL of the ingesting process at
 any point changes nothing; only a statement that fails after an earlier one succeeded could leave rows whose
-offsets are not recorded, which the re-read appends again (``deduplicate_events`` removes such copies from
-``events``). Production runs the transaction.
+offsets are not recorded, which the re-read appends again: ``deduplicate_events`` removes such copies from
+``events``, but a dead letter would stay twice in ``events_dlq``. Production runs the transaction.
 
 Values are inlined as literals (the ``sql_string`` filter of :mod:`~game_analytics.warehouse.sql_templates`)
 instead of query parameters: the emulator ignores parameters inside multi-statement scripts. Topic and
@@ -38,6 +38,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import random
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,7 +51,21 @@ from game_analytics.events.enrich import EVENT_COLUMNS
 from game_analytics.ingest.batch import PreparedBatch
 from game_analytics.warehouse.sql_templates import render_sql
 
-STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
+log = logging.getLogger(__name__)
+
+STAGING_TTL = timedelta(days=1)
+# BigQuery cancels a transaction that mutates a table another transaction is mutating ("Transaction is aborted due
+# to concurrent update against table ..."): shards committing at the same moment. Retried with jittered backoff.
+CONFLICT_RETRIES = 6
+CONFLICT_BACKOFF_SECONDS = 0.5
+
+
+def _aborted_by_a_concurrent_update(exc: BaseException) -> bool:
+    return (
+        "concurrent update" in str(exc).lower()
+    )  # staging tables of a crashed run expire by themselves (on real BigQuery)
+
+
 DLQ_COLUMNS = (
     "raw_value", "raw_value_encoding", "message_key", "reason_code", "reason_text",
     "kafka_topic", "kafka_partition", "kafka_offset", "failed_at", "event_date",
@@ -87,7 +104,7 @@ class WarehouseLoader:
         from google.cloud import bigquery
 
         events = self.client.get_table(f"{self.settings.bq_project}.{self.settings.bq_dataset}.events")
-        # The Parquet file carries `parameters` as JSON text; the MERGE parses it (PARSE_JSON).
+        # The Parquet file carries `parameters` as JSON text; the batch's INSERT parses it (PARSE_JSON).
         schema = [bigquery.SchemaField("parameters", "STRING") if f.name == "parameters" else f for f in events.schema]
         dlq = self.client.get_table(f"{self.settings.bq_project}.{self.settings.bq_dataset}.events_dlq")
         for table_id, fields in ((self.staging_events, schema), (self.staging_dlq, dlq.schema)):
@@ -141,8 +158,21 @@ class WarehouseLoader:
         self._load_staging(batch)
 
     def commit(self, batch: PreparedBatch) -> LoadResult:
-        """Step 2: the script, which returns the counts of what it appended."""
-        rows = list(self.client.query(self.transaction_sql(batch)).result())
+        """Step 2: the script, which returns the counts of what it appended; run again when BigQuery aborted its
+        transaction for a concurrent update of the same table (another shard's offsets MERGE), which it does per
+        table, not per partition. Running it again is safe: an aborted transaction changed nothing, and the offset
+        check makes the script idempotent anyway."""
+        sql = self.transaction_sql(batch)
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                rows = list(self.client.query(sql).result())
+                break
+            except Exception as exc:
+                if attempt == CONFLICT_RETRIES or not _aborted_by_a_concurrent_update(exc):
+                    raise
+                pause = CONFLICT_BACKOFF_SECONDS * 2**attempt * (0.5 + random.random())
+                log.info("batch transaction aborted by a concurrent update, again in %.1f s: %s", pause, exc)
+                time.sleep(pause)
         loaded, dead_lettered = int(rows[0]["loaded"]), int(rows[0]["dead_lettered"])
         return LoadResult(loaded, dead_lettered, self._added_by_reason(batch, dead_lettered))
 

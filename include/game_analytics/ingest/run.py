@@ -192,7 +192,8 @@ def run_ingestion(
     shard: int = 0,
     shards: int = 1,
 ) -> IngestionReport:
-    """Drain ``settings.raw_topic`` into the warehouse in bounded micro-batches, exactly once per event_id.
+    """Drain ``settings.raw_topic`` (this shard's partitions) into the warehouse in bounded micro-batches, exactly
+    once per Kafka message.
 
     ``kafka_config`` is the librdkafka config of the ``kafka_default`` connection; ``group_id`` overrides its
     ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`). ``run_id`` keys the run's

@@ -83,8 +83,8 @@ def show_alert_lifecycle(env: dict[str, str], settings: Settings, api: AirflowAp
     before = len(read_inbox(inbox))
     say("health: a clean ingestion first, then a burst of bad messages, then clean traffic again")
     _ingest_then_check(api, say)
-    # New traffic at every start: the same seeds would resend an earlier start's messages, which the ingestion
-    # rightly finds already stored or dead-lettered, and the burst would raise no DLQ rate.
+    # New traffic at every start: the same seeds would resend an earlier start's events, which the daily
+    # de-duplication rightly keeps once, and the same bad messages, whose DLQ rate says nothing new.
     seed = int(datetime.now(UTC).timestamp())
     sent = _produce_recent(env, settings, bad_rate=0.5, seed=seed, today_only=True)
     say(f"  planted a burst: {sent} messages, about half of them bad")
