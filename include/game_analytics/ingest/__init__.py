@@ -25,8 +25,9 @@ Dead letters also go to the `game-events-dlq` topic (headers: reason, reason tex
 offset; keyed by the original key) *before* the transaction: at-least-once there, the table is authoritative
 (see :mod:`.dlq`).
 
-Throughput: the hot path is batch-wise. Per message Python only reads the Kafka fields and the first byte
-(Avro is decoded with fastavro and re-serialised as JSON); the batch becomes Arrow columns built from buffers
+Throughput: the hot path is batch-wise. Per message Python only reads the Kafka fields (and decodes Avro with
+fastavro, re-serialised as JSON); first bytes, sizes and UTF-8 are checked over the whole batch at once; the batch
+becomes Arrow columns built from buffers
 (:mod:`.columns`), and DuckDB parses, validates and enriches it in one query and writes the staging Parquet file
 (:mod:`.validate`, :mod:`.batch`). BigQuery sees two load jobs and one script per batch (:mod:`.loader`), on a
 warehouse thread while the next batch is consumed and prepared; Kafka offsets are committed in batch order, each

@@ -1,6 +1,7 @@
 """Framing: turn raw Kafka values into one Arrow column of JSON text for the batch validator, or reject them here.
 
-Per message this does only what cannot be done in bulk: look at the first byte and the size, and decode Avro.
+Per message this does only what cannot be done in bulk, decode Avro; first bytes and sizes are read for the whole
+batch at once.
 Valid JSON stays untouched bytes (DuckDB parses it later, a whole batch at a time); an Avro record is decoded
 with the shipped schemas and re-serialised as JSON, so both wire formats go through one validator and one
 enrichment, and cannot drift apart.
