@@ -1,9 +1,9 @@
 """Shards: a run split over ``shards`` processes, each owning the raw topic's partitions p % shards == its index.
 
-Against the real broker and emulator, on an 8-partition topic: one shard SIGKILLed mid-batch while another keeps
-going, then restarted; and the number of shards changed between runs (1 → 3 → 2), each layout interrupted part
-way. Every valid event ends up once in `events` and every bad message once in `events_dlq`, because offsets,
-the offset check and watermarks are per partition, whoever reads it.
+Against the real broker and emulator, on an 8-partition topic: the number of shards changed between runs
+(1 → 3 → 2), the first layout killed part way, then one shard of the second SIGKILLed mid-batch while the others
+drain their partitions. Every valid event ends up once in `events` and every bad message once in `events_dlq`,
+because offsets, the offset check and watermarks are per partition, whoever reads it.
 """
 
 from __future__ import annotations
@@ -63,34 +63,23 @@ def _assert_each_once(warehouse, settings, good, bad):
     assert len(dlq) == len({(r["kafka_partition"], r["kafka_offset"]) for r in dlq})
 
 
-def test_one_shard_killed_mid_batch_while_the_other_drains(eight_partitions, warehouse, kafka_config):
+def test_shards_killed_and_changed_between_runs_lose_and_repeat_nothing(eight_partitions, warehouse, kafka_config):
+    """1 shard killed at its second batch; then 3 shards, shard 0 killed mid-batch while shards 1 and 2 drain their
+    partitions; then 2 shards to the end. Every event once, every dead letter once."""
     settings = eight_partitions
     good, bad = _sample(settings, kafka_config)
-    killed = start(settings, kafka_config, "mid_batch@2", shard=0, shards=2)
-    other = run(settings, kafka_config, None, shard=1, shards=2)
-    assert other.returncode == 0, other.stderr[-3000:]
-    report = json.loads(other.stdout.strip().splitlines()[-1])
-    assert sorted(int(p) for p in report["partitions"]) == [1, 3, 5, 7]
-    assert report["consumer_lag"] == 0 and report["shard"] == 1
+    assert run(settings, kafka_config, "mid_batch@2").returncode == -signal.SIGKILL
+
+    killed = start(settings, kafka_config, "mid_batch@1", shard=0, shards=3)
+    others = [start(settings, kafka_config, None, shard=i, shards=3) for i in (1, 2)]
+    for shard, done in zip((1, 2), map(finish, others), strict=True):
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        assert sorted(int(p) for p in report["partitions"]) == shard_partitions(list(range(PARTITIONS)), shard, 3)
+        assert report["consumer_lag"] == 0 and report["shard"] == shard
     assert finish(killed).returncode == -signal.SIGKILL
 
-    restarted = run(settings, kafka_config, None, shard=0, shards=2)
-    assert restarted.returncode == 0, restarted.stderr[-3000:]
-    assert sorted(int(p) for p in json.loads(restarted.stdout.strip().splitlines()[-1])["partitions"]) == [0, 2, 4, 6]
-    _assert_each_once(warehouse, settings, good, bad)
-
-
-def test_changing_the_number_of_shards_between_runs_loses_and_repeats_nothing(
-    eight_partitions, warehouse, kafka_config
-):
-    """1 shard killed at its third batch, then 3 shards each killed at their second, then 2 shards to the end."""
-    settings = eight_partitions
-    good, bad = _sample(settings, kafka_config)
-    assert run(settings, kafka_config, "mid_batch@3").returncode == -signal.SIGKILL
-    three = [start(settings, kafka_config, "after_warehouse_commit@1", shard=i, shards=3) for i in range(3)]
-    assert [finish(p).returncode for p in three] == [-signal.SIGKILL] * 3
-    two = [start(settings, kafka_config, None, shard=i, shards=2) for i in range(2)]
-    done = [finish(p) for p in two]
-    assert [d.returncode for d in done] == [0, 0], [d.stderr[-2000:] for d in done]
-    assert sum(json.loads(d.stdout.strip().splitlines()[-1])["consumer_lag"] for d in done) == 0
+    two = [finish(p) for p in [start(settings, kafka_config, None, shard=i, shards=2) for i in range(2)]]
+    assert [d.returncode for d in two] == [0, 0], [d.stderr[-2000:] for d in two]
+    assert sum(json.loads(d.stdout.strip().splitlines()[-1])["consumer_lag"] for d in two) == 0
     _assert_each_once(warehouse, settings, good, bad)
