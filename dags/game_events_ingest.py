@@ -2,7 +2,7 @@
 ### game_events_ingest
 
 Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exactly once per Kafka message (each
-`event_id` once per day after the daily DAG's `deduplicate_events`).
+`event_id` once per day after the daily DAG's `wait_for_events` de-duplicates it).
 
 1. `create_tables` - idempotent set-up of the dataset and tables (`ingestion_offsets` included).
 2. `ingest` - `GA_INGEST_SHARDS` mapped tasks (default 1), shard i reading the raw topic's partitions p with
@@ -10,7 +10,7 @@ Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exa
    `GA_INGEST_MAX_BATCH_SECONDS`; it stops after `GA_INGEST_MAX_RUN_SECONDS`). Per batch: decode JSON/Avro, validate
    (spec `game-events.md`), enrich, then ONE transaction that appends the messages past the recorded offsets to
    `events` and `events_dlq` and moves the end offsets in `ingestion_offsets`; only then the Kafka offsets are
-   committed. An event_id sent twice is de-duplicated per day by `game_analytics_daily` (`deduplicate_events`). Rejected
+   committed. An event_id sent twice is de-duplicated per day by `game_analytics_daily` (`wait_for_events`). Rejected
    messages also go to `game-events-dlq` with the reason in headers. At the end it writes one
    `ingestion_watermarks` row per partition (the daily DAG's completeness sensor reads them) and returns
    the run's counts (consumed, loaded, dead-lettered, already stored, already dead-lettered, lag, events/s) as XCom.

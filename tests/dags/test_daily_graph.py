@@ -12,12 +12,11 @@ def upstream(dag, task_id: str) -> set[str]:
 
 def test_a_check_waits_only_for_what_it_checks(dagbag):
     dag = dagbag.dags[DAILY_DAG]
-    # events and events_dlq are built by the ingestion: their checks need the day complete and de-duplicated, not
-    # the metric tables; nothing reads D's events before each event_id of D is there once.
-    assert upstream(dag, "deduplicate_events") == {"wait_for_events"}
-    assert upstream(dag, "checks_events") == upstream(dag, "checks_events_dlq") == {"deduplicate_events"}
+    # events and events_dlq are built by the ingestion: their checks need the day complete (and de-duplicated, which
+    # the sensor does once D is complete), not the metric tables; nothing reads D's events before.
+    assert upstream(dag, "checks_events") == upstream(dag, "checks_events_dlq") == {"wait_for_events"}
     for metric in ("level_metrics", "user_daily_metrics", "revenue_daily_metrics"):
-        assert upstream(dag, metric) == {"deduplicate_events"}
+        assert upstream(dag, metric) == {"wait_for_events"}
         assert upstream(dag, f"checks_{metric}") == {metric}
     # The export reads level_metrics (which reads events): it waits for those checks, and only those.
     assert upstream(dag, "export_level_features") == {"checks_events", "checks_level_metrics"}

@@ -76,6 +76,38 @@ def test_reads_partition_and_watermarks_from_the_warehouse(warehouse, settings):
     assert not later.complete and "no events partition for 2026-11-03" in later.reason
 
 
+def test_once_the_day_is_complete_the_sensor_leaves_each_event_of_it_once(warehouse, settings, monkeypatch):
+    """The ingestion appends each Kafka message once; an event sent in two messages is two rows until the sensor
+    finds D complete and de-duplicates it: the copy on an earlier day wins, else the one stored first."""
+    monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
+    insert_day(warehouse, settings, D, END_OF_D + timedelta(hours=1))  # 'e1' on D, no lineage (as stored by hand)
+    copies = [  # (event_id, day, ingested_at hour, kafka offset)
+        ("again", D, 10, 5), ("again", D, 11, 9), ("again", D, 11, 7),  # re-sent twice: the first stored stays
+        ("earlier", D - timedelta(days=1), 12, 1), ("earlier", D, 9, 2),  # also on D-1: D's copy goes
+        ("once", D, 12, 3),
+    ]  # fmt: skip
+    values = ", ".join(
+        f"('{e}', 'u1', 3001, TIMESTAMP '{day} 12:00:00+00', DATE '{day}', TIMESTAMP '{D} {h:02}:00:00+00', "
+        f"'raw', 0, {offset})"
+        for e, day, h, offset in copies
+    )
+    warehouse.query(
+        f"INSERT INTO {settings.table('events')} (event_id, user_id, event_type, `timestamp`, event_date, "
+        f"ingested_at, kafka_topic, kafka_partition, kafka_offset) VALUES {values}"
+    ).result()
+    sensor = DayCompleteSensor(task_id="wait_for_events")
+    context = {"logical_date": datetime(2026, 11, 2, tzinfo=UTC), "ds": D.isoformat()}
+    for _ in range(2):  # a poke again (a retry) deletes nothing more
+        assert sensor.poke(context)
+        rows = warehouse.query(
+            f"SELECT event_id, event_date, kafka_offset FROM {settings.table('events')} "
+            f"WHERE event_date BETWEEN '{D - timedelta(days=1)}' AND '{D}' ORDER BY event_id, event_date"
+        ).result()
+        assert [tuple(r.values()) for r in rows] == [
+            ("again", D, 5), ("e1", D, None), ("earlier", D - timedelta(days=1), 1), ("once", D, 3),
+        ]  # fmt: skip
+
+
 def test_timeout_message_names_the_day_and_what_is_missing(warehouse, settings, monkeypatch):
     monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
     insert_day(warehouse, settings, D, END_OF_D)  # caught up, but not past the grace period

@@ -4,6 +4,12 @@ The ingestion DAG writes one ``ingestion_watermarks`` row per partition of the r
 ``caught_up_at`` = the time at which it had read everything that partition held. D is complete when every
 partition has ``caught_up_at >= D+1 00:00 UTC + grace``: anything a client sent before then is in the warehouse.
 
+Once D is complete, the same poke makes D readable: it de-duplicates D's event_ids (``sql/events/deduplicate.sql``:
+the ingestion appends each Kafka message once, and an event sent in two messages is two rows until then), so every
+task after the sensor reads each event of D once. One step, not a task of its own: it is what "D is ready" means,
+and a task more on every run's critical path cost each run a few seconds of scheduling. A failure of it (the
+warehouse) fails the poke, which is retried like any other; running it again deletes nothing more.
+
 Scheduled runs and backfills wait in reschedule mode, for hours if need be. Under `airflow dags test` (and
 `tasks test`) the sensor runs inside the CLI process, where a 12-hour wait is a hang: there it pokes in place,
 gives up after ``sensor_cli_timeout_seconds`` saying what is missing and what to do, and a SIGTERM or Ctrl-C
@@ -77,7 +83,8 @@ def fetch_status(client, settings: Settings, day: date) -> Completeness:
 
 
 class DayCompleteSensor(BaseSensorOperator):
-    """Waits for day D (``ds``) without holding a worker slot (reschedule mode); in a CLI test run, briefly."""
+    """Waits for day D (``ds``) without holding a worker slot (reschedule mode; in a CLI test run, briefly), then
+    de-duplicates D."""
 
     def __init__(self, **kwargs):
         settings = load_settings()
@@ -93,9 +100,12 @@ class DayCompleteSensor(BaseSensorOperator):
 
         settings = load_settings()
         day = processed_day(context)
-        status = fetch_status(airflow_bigquery_client(settings), settings, day)
+        client = airflow_bigquery_client(settings)
+        status = fetch_status(client, settings, day)
         self._last_reason = status.reason
         self.log.info("%s", status.reason)
+        if status.complete:
+            deduplicate_day(client, settings, day)
         return status.complete
 
     def execute(self, context):
@@ -142,3 +152,10 @@ class DayCompleteSensor(BaseSensorOperator):
 
     def _stopped_message(self, day: date, by: str) -> str:
         return f"wait_for_events stopped by {by} while waiting for day {day} (last check: {self._last_reason})"
+
+
+def deduplicate_day(client, settings: Settings, day: date) -> int:
+    """Delete the later copies of day ``day``'s event_ids (``sql/events/deduplicate.sql``); the rows deleted."""
+    job = client.query(render_sql("events/deduplicate.sql", settings, ds=day.isoformat()))
+    job.result()
+    return job.num_dml_affected_rows or 0

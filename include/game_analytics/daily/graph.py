@@ -1,13 +1,12 @@
 """The tasks of ``game_analytics_daily`` and their order, derived from the table catalogue (``sql/*/metadata.yaml``).
 
-- ``create_tables``, ``wait_for_events`` (day D of ``events`` complete), then ``deduplicate_events`` (each event_id
-  of D once: the ingestion appends each Kafka message once, an event sent twice is de-duplicated here, per day);
+- ``create_tables`` then ``wait_for_events`` (day D of ``events`` complete, then de-duplicated: each event_id of D
+  once; the ingestion appends each Kafka message once, an event sent twice is de-duplicated there, per day);
 - one task per table the catalogue says this DAG builds: ``<table>`` replaces partition D from its ``query.sql``
-  after the tables it ``depends_on`` (or after ``deduplicate_events`` when it reads only ``events``); a feature
+  after the tables it ``depends_on`` (or after the sensor when it reads only ``events``); a feature
   table is exported by ``export_<table>`` from its ``export.sql``;
-- ``checks_<table>`` for every table with checks, right after the task that builds that table, or after
-  ``deduplicate_events`` for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what
-  it checks;
+- ``checks_<table>`` for every table with checks, right after the task that builds that table, or after the sensor
+  for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what it checks;
 - an export waits for the checks of every table it reads, directly or not; ``wait_for_training_days`` for the
   exports and for the runs of the training lookback's earlier days; then ``trigger_ml_training``.
 
@@ -32,9 +31,8 @@ def build_daily_tasks(catalogue: Catalogue, settings: Settings) -> None:
     """Create the DAG's tasks (inside ``with DAG(...)``) and wire them."""
     # No Assets on the sensor: Airflow refuses to start a task whose assets no scheduler has activated yet, and
     # `airflow dags test` of a day must get as far as the sensor's own verdict even on a fresh metadata database.
-    sensor = DayCompleteSensor(task_id="wait_for_events")
-    day_of_events = tasks.deduplicate_events(settings)  # what every reader of D's events waits for
-    chain(create_tables(), sensor, day_of_events)
+    sensor = DayCompleteSensor(task_id="wait_for_events")  # D complete and de-duplicated: every reader waits for it
+    chain(create_tables(), sensor)
     builders = {}
     for table in catalogue:
         if table.built_by != DAILY_DAG:
@@ -56,9 +54,9 @@ def build_daily_tasks(catalogue: Catalogue, settings: Settings) -> None:
             needed = [checks.get(n) or builders.get(n) for n in catalogue.upstream(name)]
         else:
             needed = [builders[n] for n in table.depends_on if n in builders]
-        chain([t for t in needed if t is not None] or [day_of_events], task)
+        chain([t for t in needed if t is not None] or [sensor], task)
     for name, check in checks.items():
-        chain(builders.get(name, day_of_events), check)
+        chain(builders.get(name, sensor), check)
     exports = [builders[n] for n in builders if catalogue[n].export_sql]
     if exports:
         training = tasks.trigger_ml_training.override(outlets=[model_asset(settings)])()

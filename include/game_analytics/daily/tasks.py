@@ -49,12 +49,6 @@ def build_partition(table: Table, settings: Settings, **kwargs) -> BigQueryInser
     return _query_job(table.name, "replace_partition.sql", settings, params={"table": table.name}, **kwargs)
 
 
-def deduplicate_events(settings: Settings) -> BigQueryInsertJobOperator:
-    """Day D of ``events`` with each event_id once (``sql/events/deduplicate.sql``: a DELETE of the later copies,
-    bounded to D and the de-duplication scope's days before it), before anything reads D; every try runs it."""
-    return _query_job("deduplicate_events", "events/deduplicate.sql", settings)
-
-
 def export_table(table: Table, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
     """A feature table's ``export.sql`` for D (e.g. Parquet into the features bucket, overwriting that day)."""
     return _query_job(f"export_{table.name}", table.export_sql, settings, **kwargs)

@@ -14,7 +14,7 @@ reads. How:
 * **Every step is idempotent**, so re-reading a batch (a crash before the script, a zombie try) adds nothing: the
   offset check skips messages already taken.
 * **event_id de-duplication is daily**: an event sent in two messages is two rows until the daily DAG's
-  ``deduplicate_events`` keeps one copy of its day (``sql/events/deduplicate.sql``; see :mod:`.loader`).
+  sensor ``wait_for_events`` keeps one copy of its day (``sql/events/deduplicate.sql``; see :mod:`.loader`).
 * **Shards**: ``GA_INGEST_SHARDS`` tasks per run, each owning the partitions p % shards == its index, assigned,
   never rebalanced (:mod:`.consumer`); all of the above is per partition.
 * The Airflow Kafka provider's ``ConsumeFromTopicOperator`` is not used: it commits offsets itself (with

@@ -17,16 +17,16 @@ Per batch:
    (``ingestion_runs/batch_dead_letters_by_reason.sql``, bounded to its ``failed_at``) says which per reason.
 
 **event_id de-duplication happens once per day, not per batch.** Two messages with one event_id (a client retry, a
-producer re-send) are two rows of ``events`` until the daily DAG's ``deduplicate_events`` task deletes every copy
-of day D but the first (``sql/events/deduplicate.sql``), before any table reads D; the health measurements count
-distinct event_ids. Scope: copies whose dates lie within the validator's maximum event age
+producer re-send) are two rows of ``events`` until the daily DAG's sensor (``wait_for_events``, once D is complete)
+deletes every copy of day D but the first (``sql/events/deduplicate.sql``), before any table reads D; the health
+measurements count distinct event_ids. Scope: copies whose dates lie within the validator's maximum event age
 (:data:`~game_analytics.events.contract.MAX_AGE_SQL`, 30 days) of each other; the copy on the earliest day wins,
 then the one stored first.
 
 Without the transaction (the local stack: the emulator implements one by copying every table it touches, all of
 ``events``) the script still runs whole on the server once submitted, so a SIGKILL of the ingesting process at
 any point changes nothing; only a statement that fails after an earlier one succeeded could leave rows whose
-offsets are not recorded, which the re-read appends again: ``deduplicate_events`` removes such copies from
+offsets are not recorded, which the re-read appends again: the daily de-duplication removes such copies from
 ``events``, but a dead letter would stay twice in ``events_dlq``. Production runs the transaction.
 
 Values are inlined as literals (the ``sql_string`` filter of :mod:`~game_analytics.warehouse.sql_templates`)
