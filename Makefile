@@ -25,7 +25,7 @@ lint-py: install
 	$(BIN)/ruff check dags include plugins tests benchmarks
 
 lint-sql: install
-	$(BIN)/sqlfluff lint sql
+	$(BIN)/sqlfluff lint sql --processes 2
 
 install: $(STAMP)
 

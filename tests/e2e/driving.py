@@ -16,7 +16,7 @@ from pathlib import Path
 
 from game_analytics.catalogue import load_catalogue
 from game_analytics.dag_defaults import DAILY_DAG
-from game_analytics.localstack.airflow_api import AirflowApi
+from game_analytics.localstack.airflow_api import POLL_SECONDS, AirflowApi
 from game_analytics.warehouse.client import bigquery_client, query_rows
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -37,7 +37,7 @@ def wait_for_no_backfill(api: AirflowApi, dag_id: str = DAILY_DAG, timeout: floa
     deadline = time.monotonic() + timeout
     while unfinished := api.unfinished_backfills(dag_id):
         assert time.monotonic() < deadline, f"backfills of {dag_id} still unfinished after {timeout} s: {unfinished}"
-        time.sleep(2)
+        time.sleep(POLL_SECONDS)
 
 
 def metric_rows(settings, day: date) -> dict[str, list[dict]]:

@@ -64,7 +64,7 @@ def celery_stack(local_stack):
             # Small batches make each shard last several seconds, longer than a worker takes to wind down after its
             # previous task (create_tables): both shards are then in flight at once, and with one task at a time per
             # worker they must run on both. With one quick batch each, one worker could take both in turn.
-            "GA_INGEST_MAX_BATCH_MESSAGES": "20",
+            "GA_INGEST_MAX_BATCH_MESSAGES": "40",
         }
     )
     try:

@@ -118,7 +118,7 @@ def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
     deadline, recorded = time.monotonic() + 120, {}
     while time.monotonic() < deadline and not {r["dag_run_id"] for r in runs.values()} <= recorded.keys():
         recorded = {row["run_id"]: row for row in query_rows(client, outcomes)}
-        time.sleep(2)
+        time.sleep(0.5)
     for day, run in runs.items():
         assert (str(recorded[run["dag_run_id"]]["day"]), recorded[run["dag_run_id"]]["state"]) == (day, "success")
     table = loaded.table("check_results")

@@ -19,7 +19,7 @@ from pathlib import Path
 from game_analytics.config import Settings, load_settings
 from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
 from game_analytics.daily.days import completable_days
-from game_analytics.localstack.airflow_api import AirflowApi
+from game_analytics.localstack.airflow_api import POLL_SECONDS, AirflowApi
 from game_analytics.localstack.environment import StateDirs
 from game_analytics.localstack.health_demo import page_urls, show_alert_lifecycle
 from game_analytics.warehouse.client import bigquery_client, query_rows
@@ -163,7 +163,7 @@ def wait_until_settled(api: AirflowApi, first: date, last: date, timeout: float 
         if not said:
             say(f"waiting for {named} to finish before backfilling (a backfill skips a day whose run is in flight)")
             said = True
-        time.sleep(3)
+        time.sleep(POLL_SECONDS)
 
 
 def newest_backfill(api: AirflowApi) -> dict | None:
@@ -193,7 +193,7 @@ def wait_for_backfill(api: AirflowApi, created: dict, first: date, last: date, t
         if time.monotonic() > deadline:
             states = {day: r["state"] for day, r in own.items()}
             raise TimeoutError(f"backfill {created['id']} of {DAILY_DAG} not completed after {timeout:.0f} s: {states}")
-        time.sleep(3)
+        time.sleep(POLL_SECONDS)
 
 
 def recompute_days(env: dict[str, str], api: AirflowApi, first: date, last: date, timeout: float = 900, say=_say):
