@@ -89,7 +89,7 @@ def test_prometheus_scrapes_the_api_server_and_fires_what_alerts_yaml_fires(tmp_
     def ready(url: str):
         try:
             return httpx.get(url, timeout=5).json()["data"]
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):  # not up yet; while starting it answers "Service Unavailable" as text
             return None
 
     try:
