@@ -49,7 +49,7 @@ def test_the_shards_own_disjoint_partitions_that_cover_the_topic():
 
 
 def _sample(settings, kafka_config):
-    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=11, players=60, bad_rate=0.1, at_least=700)
+    messages, _ = produce_sample(kafka_config, settings.raw_topic, seed=11, players=60, bad_rate=0.1, at_least=500)
     good = {m.event["event_id"] for m in messages if m.event}
     bad = Counter(str(m.planted_reason) for m in messages if m.planted_reason)
     return good, bad
