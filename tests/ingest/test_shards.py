@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import signal
-import uuid
 from collections import Counter
 
 import pytest
 
 from game_analytics.ingest.consumer import shard_partitions
+from tests.ingest.conftest import new_topics
 from tests.ingest.sample import produce_sample
 from tests.ingest.test_crash_recovery import finish, run, start
 from tests.ingest.test_ingestion import stored
@@ -29,12 +29,7 @@ PARTITIONS = 8
 @pytest.fixture
 def eight_partitions(settings, warehouse, kafka_config):
     """Settings with a fresh 8-partition raw topic (and DLQ topic) and the test's own dataset."""
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    raw, dlq = f"raw8-{uuid.uuid4().hex[:8]}", f"dlq-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": kafka_config["bootstrap.servers"]})
-    for future in admin.create_topics([NewTopic(raw, PARTITIONS, 1), NewTopic(dlq, 2, 1)]).values():
-        future.result(timeout=10)
+    raw, dlq = new_topics(kafka_config, PARTITIONS)
     return dataclasses.replace(settings, raw_topic=raw, dlq_topic=dlq)
 
 

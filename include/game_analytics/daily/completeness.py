@@ -105,7 +105,8 @@ class DayCompleteSensor(BaseSensorOperator):
         self._last_reason = status.reason
         self.log.info("%s", status.reason)
         if status.complete:
-            deduplicate_day(client, settings, day)
+            deleted = deduplicate_day(client, settings, day)
+            self.log.info("de-duplicated %s: %d later copies of its events deleted", day, deleted)
         return status.complete
 
     def execute(self, context):

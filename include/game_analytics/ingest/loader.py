@@ -53,7 +53,7 @@ from game_analytics.warehouse.sql_templates import render_sql
 
 log = logging.getLogger(__name__)
 
-STAGING_TTL = timedelta(days=1)
+STAGING_TTL = timedelta(days=1)  # staging tables of a crashed run expire by themselves (on real BigQuery)
 # BigQuery cancels a transaction that mutates a table another transaction is mutating ("Transaction is aborted due
 # to concurrent update against table ..."): shards committing at the same moment. Retried with jittered backoff.
 CONFLICT_RETRIES = 6
@@ -61,9 +61,7 @@ CONFLICT_BACKOFF_SECONDS = 0.5
 
 
 def _aborted_by_a_concurrent_update(exc: BaseException) -> bool:
-    return (
-        "concurrent update" in str(exc).lower()
-    )  # staging tables of a crashed run expire by themselves (on real BigQuery)
+    return "concurrent update" in str(exc).lower()
 
 
 DLQ_COLUMNS = (
