@@ -9,7 +9,8 @@ Every 10 minutes (one run at a time): drain `game-events-raw` into BigQuery, exa
    p % shards == i, on whichever workers are free. Each runs bounded micro-batches (`GA_INGEST_MAX_BATCH_MESSAGES`,
    `GA_INGEST_MAX_BATCH_SECONDS`; it stops after `GA_INGEST_MAX_RUN_SECONDS`). Per batch: decode JSON/Avro, validate
    (spec `game-events.md`), enrich, then ONE transaction that appends the messages past the recorded offsets to
-   `events` and `events_dlq` and moves the end offsets in `ingestion_offsets`; only then the Kafka offsets are
+   `events` (with their 5-minute counts to `live_event_counts`) and `events_dlq` and moves the end offsets in
+   `ingestion_offsets`; only then the Kafka offsets are
    committed. An event_id sent twice is de-duplicated per day by `game_analytics_daily` (`wait_for_events`). Rejected
    messages also go to `game-events-dlq` with the reason in headers. At the end it writes one
    `ingestion_watermarks` row per partition (the daily DAG's completeness sensor reads them) and returns

@@ -2,8 +2,9 @@
     batch (the run's staging tables) and the recorded offsets of the batch's own Kafka partitions, never `events`
     or `events_dlq`: its cost follows the batch, not the history. A message is new when its offset is at or past
     the next offset recorded for its partition by any consumer group of the topic (so a replay adds nothing):
-    only new messages are appended, the rows and dead letters first, the offsets last, in one transaction when
-    use_transaction. The counts of what it added are taken before the offsets move and returned at the end.
+    only new messages are appended, the rows (with their live counts) and dead letters first, the offsets last, in
+    one transaction when use_transaction. The counts of what it added are taken before the offsets move and
+    returned at the end.
     The statements stand at the top level, not indented under the {% if %} that includes them (for sqlfluff):
 -- sqlfluff:indentation:template_blocks_indent:False
 -#}
@@ -16,6 +17,7 @@ BEGIN TRANSACTION;
 {% if load_events -%}
 SET loaded = (SELECT COUNT(*) {{ new_messages(staging_events) }});
 {% include "events/ingest_insert.sql" %}
+{% include "live_event_counts/ingest_insert.sql" %}
 {% endif -%}
 {% if load_dead_letters -%}
 SET dead_lettered = (SELECT COUNT(*) {{ new_messages(staging_dlq) }});

@@ -32,8 +32,11 @@ def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):
     ingest = dagbag.dags[INGEST_DAG].get_task("ingest")
     assert [a.uri for a in ingest.inlets] == [f"kafka://{s.kafka_cluster}/{s.raw_topic}"]
     assert {a.uri for a in ingest.outlets} == {
-        f"{bq}/{t}" for t in ("events", "events_dlq", "ingestion_offsets", "ingestion_watermarks", "ingestion_runs")
-    }
+        f"{bq}/{t}"
+        for t in (
+            "events", "events_dlq", "live_event_counts", "ingestion_offsets", "ingestion_watermarks", "ingestion_runs",
+        )
+    }  # fmt: skip
     daily = dagbag.dags[DAILY_DAG]
     assert [a.uri for a in daily.get_task("level_metrics").inlets] == [f"{bq}/events"]
     assert [a.uri for a in daily.get_task("level_metrics").outlets] == [f"{bq}/level_metrics"]

@@ -1,4 +1,5 @@
-"""SIGKILL at the named points of a batch, restart, and still get exactly N-K events and K dead letters.
+"""SIGKILL at the named points of a batch, restart, and still get exactly N-K events and K dead letters, and live
+counts equal to the stored events' (a batch's counts are added in the same script as its rows).
 
 The runs are subprocesses of ``run_ingestion``; ``GA_INGEST_CRASH_AT=<point>@<n>`` (the ingestion's documented
 test hook) makes the process kill itself with SIGKILL the n-th time it reaches ``point``.
@@ -15,6 +16,7 @@ from collections import Counter
 
 import pytest
 
+from tests.ingest.live_counts import counts_from_events, live_counts
 from tests.ingest.sample import produce_sample
 from tests.ingest.test_ingestion import stored
 
@@ -85,3 +87,8 @@ def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_setti
     assert len(events) == len({e["event_id"] for e in events}) == len(good)
     assert {e["event_id"] for e in events} == good
     assert Counter(r["reason_code"] for r in dlq) == bad
+    # Checked once, at the end, for every crash point: live counts are only ever appended, so a batch counted twice
+    # (or counted without its rows, or its rows without their counts) at any crash would still show here.
+    live = live_counts(warehouse, settings)
+    assert live == counts_from_events(warehouse, settings)
+    assert sum(events for events, _, _ in live.values()) == len(good)

@@ -14,6 +14,7 @@ from game_analytics.daily.completeness import fetch_status
 from game_analytics.ingest import run_ingestion
 from game_analytics.producer import BAD_KINDS
 from game_analytics.warehouse.client import query_rows
+from tests.ingest.live_counts import counts_from_events, live_counts
 from tests.ingest.sample import produce_sample
 
 pytestmark = pytest.mark.stack
@@ -71,6 +72,10 @@ def test_exact_counts_dead_letters_replay_and_watermarks(ingest_settings, wareho
     assert set(expected_days) == {start, start + timedelta(days=1)}
     assert Counter(r["reason_code"] for r in dlq) == Counter(str(m.planted_reason) for m in bad)
     assert len({(r["kafka_partition"], r["kafka_offset"]) for r in dlq}) == len(bad)
+    # Live counts: what the batches added equals a grouping of what reached `events`.
+    live = live_counts(warehouse, settings)
+    assert live == counts_from_events(warehouse, settings)
+    assert sum(events for events, _, _ in live.values()) == len(good)
 
     # The DLQ topic got every rejected message, keyed as it came, with the reason in its headers.
     dead = dlq_topic_messages(kafka_config, settings.dlq_topic, len(bad))
@@ -101,6 +106,7 @@ def test_exact_counts_dead_letters_replay_and_watermarks(ingest_settings, wareho
     assert (replay.loaded, replay.dead_lettered) == (0, 0)
     assert (replay.already_stored, replay.already_dead_lettered) == (len(good), len(bad))
     assert [len(x) for x in stored(warehouse, settings)] == [len(good), len(bad)]
+    assert live_counts(warehouse, settings) == live  # the replay counted nothing again
 
 
 def test_offsets_in_the_warehouse_win_over_the_group(ingest_settings, warehouse, kafka_config):

@@ -73,8 +73,8 @@ def batch(rows: int, dead_letters: int, offsets: dict[int, int]) -> PreparedBatc
 @pytest.mark.parametrize(
     ("rows", "dead_letters", "offsets", "statements"),
     [
-        (5, 2, {3: 40, 0: 12, 1: 9}, ["SET", "INSERT", "SET", "INSERT", "MERGE"]),
-        (5, 0, {0: 12}, ["SET", "INSERT", "MERGE"]),
+        (5, 2, {3: 40, 0: 12, 1: 9}, ["SET", "INSERT", "INSERT", "SET", "INSERT", "MERGE"]),
+        (5, 0, {0: 12}, ["SET", "INSERT", "INSERT", "MERGE"]),
         (0, 2, {1: 9}, ["SET", "INSERT", "MERGE"]),
         (0, 0, {2: 1}, ["MERGE"]),  # every message skipped as already taken: the offsets still move
     ],
@@ -82,8 +82,9 @@ def batch(rows: int, dead_letters: int, offsets: dict[int, int]) -> PreparedBatc
 def test_the_batch_script_appends_rows_and_dead_letters_then_moves_the_offsets(
     transaction, rows, dead_letters, offsets, statements
 ):
-    """The order that makes a crash harmless: counts and appends first, the offsets last; a statement with nothing
-    to do is left out; every offset check and the offsets MERGE name exactly the batch's partitions."""
+    """The order that makes a crash harmless: counts and appends first (the rows' live counts right after the rows,
+    through the same offset check), the offsets last; a statement with nothing to do is left out; every offset
+    check and the offsets MERGE name exactly the batch's partitions."""
     settings = Settings(ingest_use_transaction=transaction)
     loader = WarehouseLoader(None, settings, "game-events-raw", "game-events-ingest")
     sql = loader.transaction_sql(batch(rows, dead_letters, offsets))
@@ -93,10 +94,11 @@ def test_the_batch_script_appends_rows_and_dead_letters_then_moves_the_offsets(
     partitions = ", ".join(str(p) for p in sorted(offsets))
     bounds = re.findall(r"`partition` IN \(([^)]*)\)", sql)
     assert bounds and set(bounds) == {partitions}
-    assert len(bounds) == statements.count("SET") * 2 + 1  # each SET and INSERT reads the offsets, the MERGE writes
-    if rows:
-        assert f"INSERT INTO {settings.table('events')}" in tokens(sql)
-    assert ("INSERT INTO " + settings.table("events_dlq")) in tokens(sql) if dead_letters else True
+    # each SET and INSERT reads the offsets, the MERGE writes them
+    assert len(bounds) == statements.count("SET") + statements.count("INSERT") + 1
+    inserts = re.findall(r"^INSERT INTO (\S+)", sql, re.MULTILINE)
+    appended = [settings.table("events"), settings.table("live_event_counts")] if rows else []
+    assert inserts == appended + ([settings.table("events_dlq")] if dead_letters else [])
 
 
 def test_the_watermark_merge_is_the_same_sql_as_before():

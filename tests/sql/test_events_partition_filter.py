@@ -44,9 +44,9 @@ EVENTS_REF = re.compile(r"\.events`")
 _IN_FILE_CONTEXT = re.compile(r"^--\s*sqlfluff:templater:jinja:context:(\w+):(.*?)\s*$", re.MULTILINE)
 
 
-# Parts of the ingestion's batch script (sql/ingest_batch.sql includes them; they append to events and events_dlq
-# and read nothing of them): tested whole below, in test_no_statement_of_a_batch_reads_the_history.
-BATCH_PARTS = {"events/ingest_insert.sql", "events_dlq/ingest_insert.sql"}
+# Parts of the ingestion's batch script (sql/ingest_batch.sql includes them; they append to events, live_event_counts
+# and events_dlq and read nothing of them): tested whole below, in test_no_statement_of_a_batch_reads_the_history.
+BATCH_PARTS = {"events/ingest_insert.sql", "live_event_counts/ingest_insert.sql", "events_dlq/ingest_insert.sql"}
 
 
 def _sql_files_reading_events() -> list[str]:
@@ -291,10 +291,14 @@ STAGING = {"_ingest_events_0123456789ab", "_ingest_dlq_0123456789ab"}  # the .sq
 
 
 def tables_read(sql: str) -> set[str]:
-    """Every table a statement of ``sql`` reads: in a SELECT (a subquery included) or as a MERGE / DELETE target."""
+    """Every table a statement of ``sql`` reads: in a SELECT (a subquery included) or as a MERGE / DELETE target;
+    a WITH clause's names are not tables."""
     read = set()
     for statement in sqlglot.parse(sql, read="bigquery"):
+        ctes = {cte.alias for cte in statement.find_all(exp.CTE)} if statement else set()
         for table in statement.find_all(exp.Table) if statement else ():
+            if not table.db and table.name in ctes:
+                continue
             if isinstance(table.parent, exp.Merge | exp.Delete) or table.find_ancestor(exp.Select) is not None:
                 read.add(table.name)
     return read
@@ -302,8 +306,11 @@ def tables_read(sql: str) -> set[str]:
 
 def test_no_statement_of_a_batch_reads_the_history():
     """The batch script reads its staging tables and the recorded offsets of the batch's own Kafka partitions:
-    never `events` or `events_dlq` (it only appends to them), never another partition's offsets."""
+    never `events`, `live_event_counts` or `events_dlq` (it only appends to them), never another partition's
+    offsets."""
     sql = render_sql("ingest_batch.sql", load_settings(), **_template_variables("ingest_batch.sql"))
+    appended = set(re.findall(r"^INSERT INTO `[^`]*\.(\w+)`", sql, re.MULTILINE))
+    assert appended == {Path(part).parts[0] for part in BATCH_PARTS}  # the batch's statements are BATCH_PARTS
     assert tables_read(sql) == STAGING | {"ingestion_offsets"}
     assert unfiltered_reads(sql, {"ingestion_offsets": "partition"}, merge_when=True) == []
 

@@ -7,13 +7,15 @@ Per batch:
 2. one script (``sql/ingest_batch.sql``), a transaction unless ``GA_INGEST_USE_TRANSACTION=false``: it appends to
    ``events`` and ``events_dlq`` the batch's messages whose offset is at or past the next offset recorded in
    ``ingestion_offsets`` for their partition by any consumer group (so a replay of the topic with a new group adds
-   nothing), then moves the batch's offsets forward (never backwards). **Exactly once per Kafka message, from the
-   offsets**: rows and offsets commit together, and a batch read again (a crash after the commit and before the
-   Kafka commit, a zombie try, a replay) finds its offsets recorded and appends nothing. Nothing in it reads
-   ``events`` or ``events_dlq``: each statement reads the batch's staging table and the ``ingestion_offsets`` rows
-   of the batch's Kafka partitions (that table is partitioned by Kafka partition), so its cost follows the batch,
-   never the history. It returns how many rows and dead letters it appended (counted before the offsets move); only
-   when it appended some of the batch's dead letters but not all, a read of the batch's own ``events_dlq`` rows
+   nothing), and their counts per 5-minute window, event type and platform to ``live_event_counts`` (through the
+   same offset check, right after the rows), then moves the batch's offsets forward (never backwards). **Exactly
+   once per Kafka message, from the offsets**: rows, counts and offsets commit together, and a batch read again (a
+   crash after the commit and before the Kafka commit, a zombie try, a replay) finds its offsets recorded and
+   appends nothing. Nothing in it reads ``events``, ``live_event_counts`` or ``events_dlq``: each statement reads
+   the batch's staging table and the ``ingestion_offsets`` rows of the batch's Kafka partitions (that table is
+   partitioned by Kafka partition), so its cost follows the batch, never the history. It returns how many rows and
+   dead letters it appended (counted before the offsets move); only when it appended some of the batch's dead
+   letters but not all, a read of the batch's own ``events_dlq`` rows
    (``ingestion_runs/batch_dead_letters_by_reason.sql``, bounded to its ``failed_at``) says which per reason.
 
 **event_id de-duplication happens once per day, not per batch.** Two messages with one event_id (a client retry, a
