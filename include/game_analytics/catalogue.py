@@ -20,7 +20,7 @@ import yaml
 
 from game_analytics.config import Settings, load_settings
 
-KINDS = ("source", "metric", "state", "feature", "operational")
+KINDS = ("source", "metric", "state", "kpi", "feature", "operational")
 REQUIRED_KEYS = ("description", "kind", "owner", "built_by", "depends_on", "columns")
 
 
@@ -42,6 +42,8 @@ class Table:
     partition_column_type: str = "DATE"
     require_partition_filter: bool = False
     clustering: tuple[str, ...] = ()
+    # Partition D is built from partition D-1 (player state): its task waits for D-1 first (daily/previous_day.py).
+    builds_on_previous_day: bool = False
 
     @property
     def schema_sql(self) -> str | None:
@@ -95,6 +97,7 @@ def _table(folder: Path) -> Table:
         partition_column_type=str(partitioning.get("column_type", "DATE")).upper(),
         require_partition_filter=bool(partitioning.get("require_filter", False)),
         clustering=tuple(meta.get("clustering") or ()),
+        builds_on_previous_day=bool(meta.get("builds_on_previous_day", False)),
     )
 
 

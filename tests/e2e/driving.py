@@ -21,6 +21,8 @@ from game_analytics.warehouse.client import bigquery_client, query_rows
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 METRIC_TABLES = load_catalogue().names(kind="metric")
+# Every table the daily DAG builds a partition of for day D: the metrics, the player state and the KPIs.
+DAY_TABLES = [t.name for t in load_catalogue() if t.kind in ("metric", "state", "kpi")]
 
 
 def airflow_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -41,12 +43,12 @@ def wait_for_no_backfill(api: AirflowApi, dag_id: str = DAILY_DAG, timeout: floa
 
 
 def metric_rows(settings, day: date) -> dict[str, list[dict]]:
-    """Day ``day``'s rows of every metric table, each table's in a fixed order (its rows' JSON)."""
+    """Day ``day``'s rows of every table the daily DAG builds, each table's in a fixed order (its rows' JSON)."""
     client = bigquery_client(settings)
     return {
         t: sorted(
             query_rows(client, f"SELECT * FROM {settings.table(t)} WHERE `date` = '{day}'"),
             key=lambda row: json.dumps(row, sort_keys=True, default=str),
         )
-        for t in METRIC_TABLES
+        for t in DAY_TABLES
     }

@@ -77,7 +77,9 @@ def day_status(day: date, partition_exists: bool, watermarks: list[dict], grace:
 
 def fetch_status(client, settings: Settings, day: date) -> Completeness:
     """Two cheap metadata reads: the partition list and the watermark rows of the raw topic (SQL in sql/)."""
-    partitions = client.query(render_sql("events/partition_has_rows.sql", settings, ds=day.isoformat())).result()
+    partitions = client.query(
+        render_sql("partition_has_rows.sql", settings, table="events", ds=day.isoformat())
+    ).result()
     watermarks = client.query(render_sql("ingestion_watermarks/read.sql", settings, topic=settings.raw_topic)).result()
     return day_status(day, partitions.total_rows > 0, [dict(r) for r in watermarks], settings.completeness_grace)
 

@@ -3,7 +3,8 @@
 - ``create_tables`` then ``wait_for_events`` (day D of ``events`` complete, then de-duplicated: each event_id of D
   once; the ingestion appends each Kafka message once, an event sent twice is de-duplicated there, per day);
 - one task per table the catalogue says this DAG builds: ``<table>`` replaces partition D from its ``query.sql``
-  after the tables it ``depends_on`` (or after the sensor when it reads only ``events``); a feature
+  after the tables it ``depends_on`` (or after the sensor when it reads only ``events``); a table built from its own
+  previous day (``builds_on_previous_day``: the player state) first waits for D-1 (``previous_day.py``); a feature
   table is exported by ``export_<table>`` from its ``export.sql``;
 - ``checks_<table>`` for every table with checks, right after the task that builds that table, or after the sensor
   for a table another DAG builds (``events``, ``events_dlq``): a check waits only for what it checks;
@@ -24,6 +25,7 @@ from game_analytics.config import Settings
 from game_analytics.dag_defaults import DAILY_DAG
 from game_analytics.daily import tasks
 from game_analytics.daily.completeness import DayCompleteSensor
+from game_analytics.daily.previous_day import BuildOnPreviousDay
 from game_analytics.warehouse.setup_task import create_tables
 
 
@@ -43,6 +45,8 @@ def build_daily_tasks(catalogue: Catalogue, settings: Settings) -> None:
         }
         if table.export_sql:
             builders[table.name] = tasks.export_table(table, settings, **lineage)
+        elif table.query_sql and table.builds_on_previous_day:  # player state: D after D-1, whatever the order
+            builders[table.name] = BuildOnPreviousDay(table=table.name, **lineage)
         elif table.query_sql:
             builders[table.name] = tasks.build_partition(table, settings, **lineage)
     checks = {
