@@ -1,12 +1,15 @@
-"""Benchmark: the daily run's SQL (3 metric tables + checks + feature export) on the local stack.
+"""Benchmark: the daily run's SQL (every table the daily DAG builds, its checks, the feature export) on the local stack.
 
     .venv/bin/python benchmarks/daily_sql.py                      # 1M and 10M event days, 30-day history for 1M
-    .venv/bin/python benchmarks/daily_sql.py --sizes 200000 --history-days 30
+    .venv/bin/python benchmarks/daily_sql.py --sizes 200000 --history-days 30 --players 100000
 
 For each day size it loads one day D of synthetic events into a fresh `events` table (through the emulator's
 load-job API, as Parquet), then times every SQL step of a daily run exactly as the DAG renders it. Then it loads
 `--history-days` more days before D (same size) and times the same steps again: with the `event_date` filter
-the cost should stay proportional to one day (goal: 30-day / 1-day ratio <= 1.2; 10M-event day <= 30 s).
+the cost should stay proportional to one day (goals: 30-day / 1-day ratio <= 1.2; 10M-event day <= 20 s).
+The player state (user_lifetime_stats) is built from its partition D-1, which holds ``--players`` players (1M by
+default; the day's own users are among them) in both measurements; with history, its partitions of the
+``--history-days`` days before hold as many players each, so a statement that read more than D-1 would show.
 Each figure is the median of ``--repeats`` daily runs (default 3): the first run of D inserts, the others replace
 the partition, as a rerun or backfill does.
 """
@@ -97,6 +100,49 @@ def load_days(client, settings, days: list[date], n: int, workdir: Path) -> floa
     return time.perf_counter() - started
 
 
+# The player state of one day, generated in DuckDB: players u0 .. u{players-1} first seen over the 30 days before,
+# active on a few of them (the day's own events come from u0 .. u{n/20 - 1}, so they are returning players).
+PLAYERS_SQL = """
+SELECT
+    printf('u%d', i) AS user_id,
+    DATE '{day}' AS "date",
+    DATE '{day}' - CAST(i % 30 AS INTEGER) AS first_seen_date,
+    ['ios', 'android', 'web'][i % 3 + 1] AS first_platform,
+    ['US', 'DE', 'BR', 'JP', 'IN'][i % 5 + 1] AS first_country,
+    DATE '{day}' - CAST(i % 3 AS INTEGER) AS last_seen_date,
+    CAST(1 << (i % 3) AS BIGINT) AS days_seen_bits,
+    CAST(1 + i % 3 AS BIGINT) AS days_active,
+    CAST(i % 7 + 1 AS BIGINT) AS sessions,
+    CAST(i % 50 + 1 AS BIGINT) AS events,
+    CAST(i % 20 AS BIGINT) AS levels_completed,
+    CAST(i % 4 = 0 AS BIGINT) AS purchases,
+    CASE WHEN i % 4 = 0 THEN 0.99 ELSE 0.0 END AS revenue_usd,
+    CAST(i % 10000 AS BIGINT) AS best_score,
+    CAST(i % 200 AS BIGINT) AS max_level_completed,
+    CASE WHEN i % 4 = 0 THEN DATE '{day}' - CAST(i % 30 AS INTEGER) END AS first_purchase_date
+FROM range({players}) t(i)
+"""
+
+
+def load_player_state(client, settings, days: list[date], players: int, workdir: Path) -> float:
+    """``players`` rows of ``user_lifetime_stats`` for each of ``days``, in load jobs of at most 8M rows."""
+    import duckdb
+    from google.cloud import bigquery
+
+    per_job = max(1, HISTORY_ROWS_PER_LOAD // players)
+    started = time.perf_counter()
+    for i in range(0, len(days), per_job):
+        path = workdir / f"players-{days[i]}.parquet"
+        sql = " UNION ALL ".join(f"({PLAYERS_SQL.format(players=players, day=d)})" for d in days[i : i + per_job])
+        duckdb.sql(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
+        config = bigquery.LoadJobConfig(source_format="PARQUET", write_disposition="WRITE_APPEND")
+        with open(path, "rb") as handle:
+            table = settings.table("user_lifetime_stats").strip("`")
+            client.load_table_from_file(handle, table, job_config=config).result()
+        path.unlink()
+    return time.perf_counter() - started
+
+
 def daily_steps(settings) -> list[tuple[str, str]]:
     """(step name, rendered SQL) of one daily run for DAY, in DAG order."""
     ds = DAY.isoformat()
@@ -136,7 +182,7 @@ def report(title: str, timings: dict[str, float]) -> float:
     return total
 
 
-def run(sizes: list[int], history_days: int, history_for: int, repeats: int) -> None:
+def run(sizes: list[int], history_days: int, history_for: int, repeats: int, players: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-daily-sql-"))
     ports = StackPorts(bigquery=free_port(), bigquery_grpc=free_port(), kafka=free_port(), airflow=free_port())
     with LocalStack(workdir / "state", ports, with_airflow=False, say=lambda _m: None) as stack:
@@ -149,6 +195,10 @@ def run(sizes: list[int], history_days: int, history_for: int, repeats: int) -> 
             create_dataset_and_tables(client, settings)
             load_seconds = load_days(client, settings, [DAY], n, workdir)
             print(f"\nloaded {n:,} events for {DAY} in {load_seconds:.1f} s")
+            seconds = load_player_state(client, settings, [DAY - timedelta(days=1)], players, workdir)
+            print(
+                f"loaded {players:,} players into user_lifetime_stats for {DAY - timedelta(days=1)} in {seconds:.1f} s"
+            )
             one_day = report(f"{n:,}-event day, events holds 1 day", time_steps(client, settings, repeats))
             summary.append(f"{n:>11,} events, 1 day in table:  {one_day:6.2f} s")
             if history_days and n == history_for:
@@ -159,6 +209,8 @@ def run(sizes: list[int], history_days: int, history_for: int, repeats: int) -> 
                     for i in range(0, len(history), per_job)
                 )
                 print(f"loaded {n * history_days:,} events of history in {seconds:.1f} s")
+                seconds = load_player_state(client, settings, history[:-1], players, workdir)
+                print(f"loaded {players * (history_days - 1):,} player-state rows of history in {seconds:.1f} s")
                 with_history = report(
                     f"{n:,}-event day, events holds {history_days + 1} days", time_steps(client, settings, repeats)
                 )
@@ -175,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--history-for", type=int, default=None, help="size that gets the history (default smallest)")
     parser.add_argument("--repeats", type=int, default=3, help="daily runs per measurement; the median is printed")
+    parser.add_argument("--players", type=int, default=1_000_000, help="players in user_lifetime_stats for D-1")
     args = parser.parse_args(argv)
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    run(args.sizes, args.history_days, args.history_for or min(args.sizes), args.repeats)
+    run(args.sizes, args.history_days, args.history_for or min(args.sizes), args.repeats, args.players)
     return 0
 
 
