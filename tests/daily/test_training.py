@@ -67,25 +67,3 @@ def test_training_without_features_says_where_it_looked(tmp_path):
 def test_weekdays_are_skipped_visibly():
     with pytest.raises(AirflowSkipException, match="2026-11-09 is a Monday"):
         tasks.trigger_ml_training.function(logical_date=datetime(2026, 11, 9, tzinfo=UTC), ds="2026-11-09")
-
-
-def test_vertex_path_passes_training_date_and_lookback(monkeypatch):
-    """Vertex AI cannot run here: its operator's execute is replaced, and we check what it was built with."""
-    from airflow.providers.google.cloud.operators.vertex_ai.pipeline_job import RunPipelineJobOperator
-
-    seen = {}
-
-    def fake_execute(self, context):
-        seen.update(project=self.project_id, region=self.region, params=self.parameter_values)
-        return {"name": "projects/p/locations/r/pipelineJobs/123"}
-
-    monkeypatch.setattr(RunPipelineJobOperator, "execute", fake_execute)
-    monkeypatch.setenv("GA_VERTEX_PROJECT", "prod-project")
-    monkeypatch.setenv("GA_VERTEX_PIPELINE_TEMPLATE", "gs://templates/level_difficulty.yaml")
-    result = tasks.trigger_ml_training.function(logical_date=datetime(2026, 11, 8, tzinfo=UTC), ds=SUNDAY.isoformat())
-    assert seen == {
-        "project": "prod-project",
-        "region": "europe-west1",
-        "params": {"training_date": "2026-11-08", "lookback_days": 30},
-    }
-    assert result["pipeline_job"].endswith("/123")

@@ -71,13 +71,14 @@ def dags_test(day: date) -> subprocess.CompletedProcess:
     return airflow_cli("dags", "test", DAILY_DAG, day.isoformat(), check=False)
 
 
-def train_sunday_again() -> dict:
-    """Sunday's training alone, after every day's run finished (as day-by-day runs would leave it): what the task
-    runs locally, called in this process (an `airflow tasks test` of it costs a CLI start and a DAG parse)."""
-    from game_analytics.daily.tasks import _train_locally
+def train_sunday_again(model_dir) -> dict:
+    """Sunday's training alone, after every day's run finished (as day-by-day runs would leave it): the task's local
+    training, called in this process into ``model_dir`` (an `airflow tasks test` of it costs a CLI start and a DAG
+    parse, and would add a model to the history)."""
+    from game_analytics.ml.train_local import train
 
-    _train_locally(load_settings(), _SUNDAY)
-    return json.loads((local_path(load_settings().model_uri(_SUNDAY.isoformat())) / "metrics.json").read_text())
+    settings = load_settings()
+    return train(local_path(settings.features_root), model_dir, _SUNDAY, settings.training_lookback_days)
 
 
 @pytest.fixture
@@ -100,23 +101,28 @@ def test_dags_test_is_green_and_a_rerun_gives_identical_tables(loaded, daily_pau
     assert snapshot(loaded, DAGS_TEST_DAY) == before
 
 
-def test_backfill_three_days_succeeds_and_sunday_trains(loaded):
+def test_backfill_three_days_succeeds_and_sunday_trains(loaded, tmp_path):
     backfill(os.environ.copy(), BACKFILL_DAYS[0], BACKFILL_DAYS[-1])
     names = [d.isoformat() for d in BACKFILL_DAYS]
-    runs = AirflowApi(int(os.environ["AIRFLOW__API__PORT"])).wait_for_runs(DAILY_DAG, names, timeout=900)
+    api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
+    runs = api.wait_for_runs(DAILY_DAG, names, timeout=900)
     assert {d: r["state"] for d, r in runs.items()} == dict.fromkeys(names, "success")
     assert all(r["run_type"] == "backfill" for r in runs.values())
-    metrics = json.loads((local_path(loaded.model_uri(_SUNDAY.isoformat())) / "metrics.json").read_text())
+    client = bigquery_client(loaded)
+    # The training is in the model history (ml/registry.py) with its decision, which the task returns.
+    model = api.xcom(DAILY_DAG, runs[_SUNDAY.isoformat()]["dag_run_id"], "trigger_ml_training")
+    history = f"SELECT decision FROM {loaded.table('model_runs')} WHERE training_date = '{_SUNDAY}'"
+    assert query_rows(client, f"{history} AND model_id = '{model['model_id']}'") == [{"decision": model["decision"]}]
+    metrics = json.loads((local_path(model["model_uri"]) / "metrics.json").read_text())
     assert metrics["rows"] > 0 and metrics["features"] and "mae" in metrics
     # The days ran in parallel; Sunday's training waited for the others (wait_for_training_days) and read them all,
     # so it is the model that training Sunday after the days were run one by one gives.
     assert set(names) <= set(metrics["feature_days"]), metrics["feature_days"]
-    assert train_sunday_again() == metrics
+    assert train_sunday_again(tmp_path) == metrics
     saturday = BACKFILL_DAYS[1].isoformat()
     assert not local_path(loaded.model_uri(saturday)).exists(), "Saturday must not train"
     # The health page's history: each run's outcome (recorded by the DAG's success callback, which the
     # dag-processor runs after the run ended) and every check's result per day.
-    client = bigquery_client(loaded)
     outcomes = f"SELECT run_id, day, state FROM {loaded.table('dag_run_outcomes')} WHERE dag_id = '{DAILY_DAG}'"
     deadline, recorded = time.monotonic() + 120, {}
     while time.monotonic() < deadline and not {r["dag_run_id"] for r in runs.values()} <= recorded.keys():

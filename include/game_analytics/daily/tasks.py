@@ -117,38 +117,73 @@ class WaitForTrainingDays(BaseSensorOperator):
 
 @task(multiple_outputs=False)
 def trigger_ml_training(**context) -> dict:
-    """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training."""
+    """On Sundays: Vertex AI pipeline when ``GA_VERTEX_PROJECT`` is set, otherwise a real local training; either way
+    the training is recorded in ``model_runs`` and promoted only when not worse (ml/registry.py). Returns the
+    recorded row: model_id, metrics, ``promoted`` and ``decision`` (the reason)."""
+    from datetime import UTC, datetime
+
+    from game_analytics.ml.registry import new_model_id, register_local_training
+    from game_analytics.storage import local_path
+    from game_analytics.warehouse.client import airflow_bigquery_client
+
     day = _training_day(context)
     settings = load_settings()
+    model_id = new_model_id(day, context["run_id"], context["ti"].try_number)
+    client = airflow_bigquery_client(settings)
     if settings.train_on_vertex:
-        return _run_vertex_pipeline(settings, day, context)
-    return _train_locally(settings, day)
+        from game_analytics.ml.vertex import register_vertex_training
+
+        job = _run_vertex_pipeline(settings, day, context)
+        get_model = _model_registry_reader(settings)
+        row = register_vertex_training(client, settings, day, model_id, job, get_model, datetime.now(UTC))
+        return {**row, "pipeline_job": job.get("name")}
+    metrics = _train_locally(settings, day, model_id)
+    features = local_path(settings.features_root)
+    return register_local_training(client, settings, day, model_id, metrics, features, datetime.now(UTC))
 
 
-def _train_locally(settings: Settings, day: date) -> dict:
+def _train_locally(settings: Settings, day: date, model_id: str) -> dict:
+    """Train into the model's own folder (ml/registry.py: model_folder_uri); returns train()'s metrics."""
+    from game_analytics.ml.registry import model_folder_uri
     from game_analytics.ml.train_local import train
     from game_analytics.storage import local_path
 
     return train(
         features_root=local_path(settings.features_root),
-        model_dir=local_path(settings.model_uri(day.isoformat())),
+        model_dir=local_path(model_folder_uri(settings, day, model_id)),
         training_date=day,
         lookback_days=settings.training_lookback_days,
     )
 
 
 def _run_vertex_pipeline(settings: Settings, day: date, context) -> dict:
+    """Run the pipeline job to its end; returns the job as a dict (PipelineJob.to_dict())."""
     # Imported here: the Vertex AI operator costs ~13 s of imports, which must not be paid at every DAG parse.
     from airflow.providers.google.cloud.operators.vertex_ai.pipeline_job import RunPipelineJobOperator
+
+    from game_analytics.ml.registry import MODEL_NAME
 
     vertex_pipeline_job = RunPipelineJobOperator(
         task_id="vertex_pipeline_job",
         project_id=settings.vertex_project,
         region=settings.vertex_region,
-        display_name=f"level-difficulty-{day.isoformat()}",
+        display_name=f"{MODEL_NAME}-{day.isoformat()}",
         template_path=settings.vertex_pipeline_template,
         parameter_values={"training_date": day.isoformat(), "lookback_days": settings.training_lookback_days},
         gcp_conn_id=settings.gcp_conn_id,
     )
     result = vertex_pipeline_job.execute(context)
-    return {"pipeline_job": result.get("name") if isinstance(result, dict) else None, "training_date": str(day)}
+    return result if isinstance(result, dict) else {}
+
+
+def _model_registry_reader(settings: Settings):
+    """``resource name -> Model`` of the Vertex AI Model Registry (a version in the name, ``@3``, is kept)."""
+    from airflow.providers.google.cloud.hooks.vertex_ai.model_service import ModelServiceHook
+
+    hook = ModelServiceHook(gcp_conn_id=settings.gcp_conn_id)
+
+    def get_model(resource_name: str):
+        model_id = resource_name.rsplit("/models/", 1)[-1]
+        return hook.get_model(region=settings.vertex_region, project_id=settings.vertex_project, model_id=model_id)
+
+    return get_model

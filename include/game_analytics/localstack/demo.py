@@ -258,8 +258,7 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
                 lines.append(f"    task {ti['task_id']}: {ti['state']}")
         lines.append(f"    checks: {passed} passed, {len(warnings)} warning(s)")
         lines.extend(f"    {w}" for w in warnings)
-        metrics = local_path(settings.model_uri(day)) / "metrics.json"
-        if metrics.exists():
+        for metrics in sorted(local_path(settings.model_uri(day)).glob("*/metrics.json")):  # one folder per model
             m = json.loads(metrics.read_text())
             lines.append(
                 f"    model trained: rows={m['rows']} features={len(m['features'])} mae={m['mae']:.4f} r2={m['r2']}"
