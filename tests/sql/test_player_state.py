@@ -162,3 +162,12 @@ def test_a_rerun_of_a_day_recomputes_it_with_its_late_events(wh):
     assert sorted(state) == ["r1", "r2"] and state["r2"]["revenue_usd"] == 4.0
     summary = rows_of(wh, "daily_summary", d, "date")[dt.date(2026, 4, 1)]
     assert (summary["dau"], summary["new_players"], summary["revenue_usd"]) == (2, 2, 4.0)
+
+
+def test_the_demo_summary_prints_the_kpis_of_the_tables(history):
+    from game_analytics.localstack.demo import kpi_summary
+
+    text = kpi_summary(history.settings, DAYS)
+    assert f"{shift(B, 7)}  DAU 1, new players 0, lifetime revenue $3.50 (4 players since {B})" in text
+    assert f"D1 retention of the {B} cohort: 33.3% (1 of 3 players)" in text
+    assert f"D7 retention of the {B} cohort: 33.3% (1 of 3 players)" in text

@@ -23,6 +23,7 @@ from game_analytics.localstack.airflow_api import POLL_SECONDS, AirflowApi
 from game_analytics.localstack.environment import StateDirs
 from game_analytics.localstack.health_demo import page_urls, show_alert_lifecycle
 from game_analytics.warehouse.client import bigquery_client, query_rows
+from game_analytics.warehouse.sql_templates import render_sql
 
 HISTORY_DAYS = 7  # extra days before the backfill window, so the volume check has a trailing average
 
@@ -266,8 +267,31 @@ def summarize(api: AirflowApi, settings: Settings, days: list[str], runs: dict[s
     return "\n".join(lines)
 
 
+def kpi_summary(settings: Settings, days: list[str]) -> str:
+    """The game team's figures of the backfilled days: DAU, new players and lifetime revenue of the last day
+    (daily_summary), and the D1 and D7 retention of the first cohort (retention; the backfill's first day starts the
+    player history, so its cohort is everyone seen that day)."""
+    client = bigquery_client(settings)
+    summary = query_rows(client, render_sql("daily_summary/read.sql", settings, first=days[-1], last=days[-1]))
+    lines = ["", "== game KPIs =="]
+    for row in summary:
+        lines.append(
+            f"{row['date']}  DAU {row['dau']}, new players {row['new_players']}, "
+            f"lifetime revenue ${row['lifetime_revenue_usd']:.2f} ({row['total_players']} players since {days[0]})"
+        )
+    cohort = days[0]
+    for row in query_rows(client, render_sql("retention/read_cohort.sql", settings, cohort=cohort)):
+        lines.append(
+            f"D{row['day_n']} retention of the {cohort} cohort: {row['retention_rate']:.1%} "
+            f"({row['retained_users']} of {row['cohort_size']} players)"
+        )
+    if len(lines) == 2:
+        lines.append(f"no daily_summary for {days[-1]} and no retention for the {cohort} cohort: see the runs above")
+    return "\n".join(lines)
+
+
 def run_demo(
-    env: dict[str, str], airflow_port: int, since: datetime, days: int = 3, players: int = 300, seed: int = 7
+    env: dict[str, str], airflow_port: int, since: datetime, days: int = 8, players: int = 300, seed: int = 7
 ) -> int:
     """Load, backfill, wait, print the summary, show an alert fire and resolve; return the number of failures."""
     settings = load_settings(env)
@@ -292,6 +316,7 @@ def run_demo(
     names = [d.isoformat() for d in window]
     runs = recompute_days(env, api, window[0], window[-1])
     print(summarize(api, settings, names, runs), flush=True)
+    print(kpi_summary(settings, names), flush=True)
     failed = sum(run["state"] != "success" for run in runs.values())
     print(f"Pipeline health page: {'  or  '.join(page_urls(airflow_port))}", flush=True)
     alert_ok = show_alert_lifecycle(env, settings, api, StateDirs(Path(env["GA_STATE_DIR"])).alert_inbox)

@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-airflow", action="store_true", help="only the BigQuery emulator and the broker")
     parser.add_argument("--no-demo", action="store_true", help="do not load events nor backfill")
     parser.add_argument("--once", action="store_true", help="exit after the demo; non-zero if a run failed")
-    parser.add_argument("--days", type=int, default=3, help="days the demo backfills (default 3)")
+    # 8: the first day's cohort gets its D1 and its D7 retention (the backfill's first day starts the player history).
+    parser.add_argument("--days", type=int, default=8, help="days the demo backfills (default 8)")
     args = parser.parse_args(argv)
     try:
         with LocalStack(args.state_dir, with_airflow=not args.no_airflow) as stack:
