@@ -101,5 +101,5 @@ def test_metrics_takes_the_scrape_token_and_no_other(server, seeded):
 def test_the_plugin_adds_the_page_to_the_navigation(server, user_token):
     plugins = get(server, "/api/v2/plugins", token=user_token).json()["plugins"]
     ours = next(p for p in plugins if p["name"] == "game_analytics")
-    assert [v["url_route"] for v in ours["external_views"]] == ["pipeline-health"]
-    assert [a["url_prefix"] for a in ours["fastapi_apps"]] == ["/pipeline-health"]
+    assert [v["url_route"] for v in ours["external_views"]] == ["pipeline-health", "game-kpis"]
+    assert [a["url_prefix"] for a in ours["fastapi_apps"]] == ["/pipeline-health", "/game-kpis"]

@@ -88,15 +88,15 @@ def console_errors(driver) -> list[dict]:
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
-def log_in(driver, server: str) -> None:
+def log_in(driver, server: str, page: str = "/pipeline-health/", ready: str = "[data-tile]") -> None:
     """Through Airflow's own login page, as a person would: the page sends an anonymous browser there."""
     from selenium.webdriver.common.by import By
 
-    driver.get(f"{server}/pipeline-health/")
+    driver.get(f"{server}{page}")
     wait_for(driver, "input[name=username]").send_keys("admin")
     driver.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(admin_password())
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(driver, "[data-tile]")  # back on the page it came for
+    wait_for(driver, ready)  # back on the page it came for
 
 
 def screenshots(driver, folder: Path, name: str) -> None:

@@ -1,4 +1,5 @@
-"""Who may read the health page, its API, its runbooks and ``/metrics`` (Airflow layer: runs in the api-server).
+"""Who may read the health page, its API, its runbooks and ``/metrics``, and the "Game KPIs" page and its JSON
+(Airflow layer: runs in the api-server).
 
 Airflow does not protect a plugin's FastAPI app: every route here depends on one of these. A user is who Airflow's
 own API accepts (``security.get_user``: a bearer JWT, or the ``_token`` cookie the UI sets at login) and who may view
@@ -19,6 +20,7 @@ from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from game_analytics.config import load_settings
@@ -38,6 +40,11 @@ class LoginRequired(Exception):
 
 def login_url(next_url: str) -> str:
     return get_auth_manager().get_url_login(next_url=next_url)
+
+
+async def redirect_to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+    """The exception handler an app that uses :func:`page_user` registers for :class:`LoginRequired`."""
+    return RedirectResponse(login_url(exc.next_url), status_code=303)
 
 
 async def airflow_user(request: Request, credentials: Bearer) -> BaseUser:

@@ -1,4 +1,5 @@
-"""The 24 h event-volume chart as server-side SVG: stacked bars per hour by event group, axes and a legend.
+"""The 24 h event-volume chart as server-side SVG: stacked bars per hour by event group, axes and a legend; and
+the axis, legend and tick helpers the "Game KPIs" charts (kpi_ui/charts.py) draw with too.
 
 Rendered on the server so the page needs no JavaScript library and no network (no CDN). Every bar segment carries
 ``data-hour``/``data-group``/``data-events`` and a ``<title>`` tooltip, so a browser test can read the numbers.
@@ -35,12 +36,49 @@ def axis_ticks(highest: float, at_most: int = 5) -> list[float]:
     return [step * n for n in range(max(math.ceil(highest / step), 1) + 1)]
 
 
-def _count(value: float) -> str:
+def short_count(value: float) -> str:
+    """An axis label: ``2500`` -> ``2.5k``, ``3000000`` -> ``3M``."""
     if value >= 1_000_000:
         return f"{value / 1_000_000:g}M"
     if value >= 1_000:
         return f"{value / 1_000:g}k"
     return f"{value:g}"
+
+
+def y_axis(ticks: list[float], y, title: str, left: float, right: float, top: float, plot_h: float, label=short_count):
+    """Horizontal grid lines with their labels at ``ticks`` (``y`` maps a value to its pixel row), and the
+    axis title turned along the left edge; ``label`` formats a tick."""
+    parts = [
+        f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#d0d7de" stroke-width="1"/>'
+        f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="axis">{label(tick)}</text>'
+        for tick in ticks
+    ]
+    middle = f"{top + plot_h / 2:.0f}"
+    parts.append(
+        f'<text x="14" y="{middle}" transform="rotate(-90 14 {middle})" text-anchor="middle" class="axis">'
+        f"{escape(title)}</text>"
+    )
+    return parts
+
+
+def legend(entries: list[tuple[str, str]], left: float, dashed: frozenset[str] = frozenset()) -> list[str]:
+    """A legend along the top: (name, colour) entries, a line sample for the ``dashed`` names, a square otherwise."""
+    parts = []
+    for name, colour in entries:
+        if name in dashed:
+            parts.append(
+                f'<line x1="{left}" x2="{left + 12}" y1="14" y2="14" stroke="{colour}" stroke-width="2" '
+                f'stroke-dasharray="4 2"/>'
+            )
+        else:
+            parts.append(f'<rect x="{left}" y="8" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{left + 16}" y="18" class="legend">{escape(name)}</text>')
+        left += 24 + 8 * len(name) + 20
+    return parts
+
+
+def empty_note(text: str, x: float, y: float) -> str:
+    return f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="middle" class="empty">{escape(text)}</text>'
 
 
 def volume_chart(hours: list[datetime], volume: list[HourVolume]) -> str:
@@ -64,16 +102,7 @@ def volume_chart(hours: list[datetime], volume: list[HourVolume]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="Events per hour of the last 24 hours by event group" class="volume-chart">'
     ]
-    for tick in ticks:  # y grid and labels
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'stroke="#d0d7de" stroke-width="1"/>'
-            f'<text x="{MARGIN_LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="axis">{_count(tick)}</text>'
-        )
-    parts.append(
-        f'<text x="14" y="{MARGIN_TOP + plot_h / 2:.0f}" transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2:.0f})" '
-        f'text-anchor="middle" class="axis">events / hour</text>'
-    )
+    parts += y_axis(ticks, y, "events / hour", MARGIN_LEFT, WIDTH - MARGIN_RIGHT, MARGIN_TOP, plot_h)
     for index, hour in enumerate(hours):
         x = MARGIN_LEFT + index * slot + (slot - bar_w) / 2
         base = 0
@@ -100,17 +129,8 @@ def volume_chart(hours: list[datetime], volume: list[HourVolume]) -> str:
         if hours
         else ""
     )
-    legend_x = MARGIN_LEFT
-    for group in groups:
-        parts.append(
-            f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{colours[group]}"/>'
-            f'<text x="{legend_x + 16}" y="18" class="legend">{escape(group)}</text>'
-        )
-        legend_x += 24 + 8 * len(group) + 20
+    parts += legend([(group, colours[group]) for group in groups], MARGIN_LEFT)
     if not groups:
-        parts.append(
-            f'<text x="{MARGIN_LEFT + plot_w / 2:.0f}" y="{MARGIN_TOP + plot_h / 2:.0f}" text-anchor="middle" '
-            f'class="empty">no events in the last 24 hours</text>'
-        )
+        parts.append(empty_note("no events in the last 24 hours", MARGIN_LEFT + plot_w / 2, MARGIN_TOP + plot_h / 2))
     parts.append("</svg>")
     return "".join(parts)
