@@ -272,7 +272,8 @@ def kpi_summary(settings: Settings, days: list[str]) -> str:
     (daily_summary), and the D1 and D7 retention of the first cohort (retention; the backfill's first day starts the
     player history, so its cohort is everyone seen that day)."""
     client = bigquery_client(settings)
-    summary = query_rows(client, render_sql("daily_summary/read.sql", settings, first=days[-1], last=days[-1]))
+    last = days[-1]
+    summary = query_rows(client, render_sql("daily_summary/kpi_days.sql", settings, first_day=last, last_day=last))
     lines = ["", "== game KPIs =="]
     for row in summary:
         lines.append(
@@ -280,11 +281,13 @@ def kpi_summary(settings: Settings, days: list[str]) -> str:
             f"lifetime revenue ${row['lifetime_revenue_usd']:.2f} ({row['total_players']} players since {days[0]})"
         )
     cohort = days[0]
-    for row in query_rows(client, render_sql("retention/read_cohort.sql", settings, cohort=cohort)):
-        lines.append(
-            f"D{row['day_n']} retention of the {cohort} cohort: {row['retention_rate']:.1%} "
-            f"({row['retained_users']} of {row['cohort_size']} players)"
-        )
+    measured = render_sql("retention/kpi_cohorts.sql", settings, first_day=days[1], last_day=last)
+    for row in query_rows(client, measured) if len(days) > 1 else []:
+        if str(row["cohort_date"]) == cohort and row["platform"] == "all":
+            lines.append(
+                f"D{row['day_n']} retention of the {cohort} cohort: {row['retention_rate']:.1%} "
+                f"({row['retained_users']} of {row['cohort_size']} players)"
+            )
     if len(lines) == 2:
         lines.append(f"no daily_summary for {days[-1]} and no retention for the {cohort} cohort: see the runs above")
     return "\n".join(lines)
