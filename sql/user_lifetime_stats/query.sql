@@ -2,7 +2,7 @@
 -- user_lifetime_stats for day D = {{ ds }}: partition D-1 carried forward with D's activity added. Reads one
 -- partition of this table, one of user_daily_metrics and one of events (never the history): the cost follows the
 -- number of players and one day of events. When partition D-1 is empty, D starts the history (every player of D
--- is new); whether D may start it is decided before this runs (daily/player_state.py). Definitions: shared spec
+-- is new); whether D may start it is decided before this runs (daily/previous_day.py). Definitions: shared spec
 -- metrics.md. Columns in the order of schema.sql (inserted positionally).
 WITH previous AS (
     SELECT *
