@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from tests.sql.rows import Warehouse
-from tests.ui.seed import _utc_naive
+from tests.ui import seed as seeding
 
 MODEL_PREFIX = "kpi-test-"
 LEVELS = (1, 2, 3)
@@ -185,15 +185,8 @@ def _keys(seed: KpiSeed) -> dict[str, str]:
 
 def plant(warehouse: Warehouse, seed: KpiSeed) -> dict[str, list[dict]]:
     """Replace the rows ``seed`` owns with its rows; returns what was there, for :func:`restore`."""
-    replaced = {}
-    for table, where in _keys(seed).items():
-        replaced[table] = warehouse.run(f"SELECT * FROM {warehouse.table(table)} WHERE {where}")
-        warehouse.run(f"DELETE FROM {warehouse.table(table)} WHERE {where}")
-        warehouse.insert(table, _utc_naive(seed.rows[table]))
-    return replaced
+    return seeding.plant(warehouse, seed, _keys(seed))
 
 
 def restore(warehouse: Warehouse, seed: KpiSeed, replaced: dict[str, list[dict]]) -> None:
-    for table, where in _keys(seed).items():
-        warehouse.run(f"DELETE FROM {warehouse.table(table)} WHERE {where}")
-        warehouse.insert(table, _utc_naive(replaced.get(table, [])))
+    seeding.restore(warehouse, seed, replaced, _keys(seed))

@@ -167,17 +167,20 @@ def _utc_naive(rows: list[dict]) -> list[dict]:
     ]
 
 
-def plant(warehouse: Warehouse, seed: Seed) -> dict[str, list[dict]]:
-    """Replace the rows ``seed`` owns with its rows; returns what was there, for :func:`restore`."""
+def plant(warehouse: Warehouse, seed: Seed, keys: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """Replace the rows ``seed`` owns (``keys``: table -> the WHERE of its rows; the health seed's by default) with
+    its rows; returns what was there, for :func:`restore`."""
     replaced = {}
-    for table, where in _keys(seed).items():
+    for table, where in (keys or _keys(seed)).items():
         replaced[table] = warehouse.run(f"SELECT * FROM {warehouse.table(table)} WHERE {where}")
         warehouse.run(f"DELETE FROM {warehouse.table(table)} WHERE {where}")
         warehouse.insert(table, _utc_naive(seed.rows[table]))
     return replaced
 
 
-def restore(warehouse: Warehouse, seed: Seed, replaced: dict[str, list[dict]]) -> None:
-    for table, where in _keys(seed).items():
+def restore(
+    warehouse: Warehouse, seed: Seed, replaced: dict[str, list[dict]], keys: dict[str, str] | None = None
+) -> None:
+    for table, where in (keys or _keys(seed)).items():
         warehouse.run(f"DELETE FROM {warehouse.table(table)} WHERE {where}")
         warehouse.insert(table, _utc_naive(replaced.get(table, [])))
