@@ -10,25 +10,33 @@ WITH previous AS (
     WHERE `date` = DATE_SUB(DATE '{{ ds }}', INTERVAL 1 DAY)
 ),
 
-day_events AS (
+new_players_first_events AS (
+    -- The first event on D (by timestamp, then event_id) of each player not in D-1: a new player's platform and
+    -- country. Only new players' events are ordered (an anti-join first): on a day of 10M events from mostly
+    -- returning players, ordering them all was most of this query's time.
     SELECT
-        user_id,
-        platform,
-        country,
-        -- The first event of the player on D (by timestamp, then event_id) gives a new player's platform/country.
-        ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY `timestamp`, event_id) AS nth,
-        IF(event_type = 1002, {{ json_text('level_id') }}, NULL) AS completed_level_text
-    FROM `{{ project }}.{{ dataset }}.events`
-    WHERE event_date = DATE '{{ ds }}' AND user_id IS NOT NULL
+        e.user_id,
+        e.platform,
+        e.country,
+        ROW_NUMBER() OVER (PARTITION BY e.user_id ORDER BY e.`timestamp`, e.event_id) AS nth
+    FROM `{{ project }}.{{ dataset }}.events` AS e
+    LEFT JOIN previous AS p ON e.user_id = p.user_id
+    WHERE e.event_date = DATE '{{ ds }}' AND e.user_id IS NOT NULL AND p.user_id IS NULL
 ),
 
-day_players AS (
+completion_texts AS (
     SELECT
         user_id,
-        MAX(IF(nth = 1, platform, NULL)) AS first_platform,
-        MAX(IF(nth = 1, country, NULL)) AS first_country,
-        MAX({{ int_literal('completed_level_text') }}) AS max_level_completed
-    FROM day_events
+        {{ json_text('level_id') }} AS level_id_text
+    FROM `{{ project }}.{{ dataset }}.events`
+    WHERE event_date = DATE '{{ ds }}' AND event_type = 1002 AND user_id IS NOT NULL
+),
+
+completed_levels AS (
+    SELECT
+        user_id,
+        MAX({{ int_literal('level_id_text') }}) AS max_level_completed
+    FROM completion_texts
     GROUP BY user_id
 ),
 
@@ -41,12 +49,13 @@ today AS (
         m.purchases,
         m.revenue_usd,
         m.best_score,
-        p.first_platform,
-        p.first_country,
-        p.max_level_completed
+        f.platform AS first_platform,
+        f.country AS first_country,
+        c.max_level_completed
     FROM `{{ project }}.{{ dataset }}.user_daily_metrics` AS m
-    INNER JOIN day_players AS p ON m.user_id = p.user_id
-    WHERE m.`date` = DATE '{{ ds }}'
+    LEFT JOIN new_players_first_events AS f ON m.user_id = f.user_id AND f.nth = 1
+    LEFT JOIN completed_levels AS c ON m.user_id = c.user_id
+    WHERE m.`date` = DATE '{{ ds }}' AND m.user_id IS NOT NULL
 )
 
 SELECT
