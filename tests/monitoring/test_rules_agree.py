@@ -14,11 +14,9 @@ one of behaviour, with Prometheus itself running the rules.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import re
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 
@@ -26,11 +24,13 @@ from game_analytics.config import Settings
 from game_analytics.health.metrics import METRICS, prometheus_name
 from game_analytics.health_ui.prometheus import ALERT_FIRING, MEASURED_AT
 from game_analytics.localstack.environment import REPO_ROOT
+from tests.monitoring import statsd_mapper
 from tests.monitoring._helpers import (
     DASHBOARD,
     DEPLOY,
     RULES_FILE,
     STATSD_MAPPINGS,
+    STATSD_NAMES,
     VALUE_TEMPLATES,
     load_yaml,
     prometheus_alerts,
@@ -168,24 +168,15 @@ def metric_names(expr: str) -> set[str]:
 
 
 def airflow_metric_names() -> tuple[set[str], set[str]]:
-    """(names, timer names) statsd-exporter makes of Airflow's stats: the mappings' names, and its default name
-    (prefix, dots and dashes as underscores) of every stat in Airflow's metrics registry. Timers are summaries or
-    histograms: their _sum/_count(/_bucket) series exist, not only the name."""
-    spec = importlib.util.find_spec("airflow")
-    registry_file = Path(spec.submodule_search_locations[0], "_shared/observability/metrics/metrics_template.yaml")
-    registry = load_yaml(registry_file)["metrics"]
-    default = {"airflow_" + re.sub(r"[.\-]", "_", m["name"]): m["type"] for m in registry}
-    timer_legacy_globs = {
-        re.sub(r"\{\w+\}", "*", m["legacy_name"]) for m in registry if m["type"] == "timer" and m["legacy_name"] != "-"
-    }
-    mappings = load_yaml(STATSD_MAPPINGS)["mappings"]
-    mapped = {m["name"] for m in mappings}
-    mapped_timers = {
-        m["name"]
-        for m in mappings
-        if m.get("match_type", "glob") == "glob" and m["match"].removeprefix("airflow.") in timer_legacy_globs
-    }
-    return mapped | set(default), mapped_timers | {name for name, kind in default.items() if kind == "timer"}
+    """(names, timer names) statsd-exporter makes of the StatsD names Airflow sends: deploy/statsd/
+    airflow_statsd_names.txt through the mappings, as test_statsd_mappings.py checks them (dropped ones make
+    nothing). Timers are summaries or histograms: their _sum/_count(/_bucket) series exist, not only the name."""
+    mappings = statsd_mapper.load(STATSD_MAPPINGS)
+    metrics = [
+        (statsd_mapper.map_name(mappings, s.stat, s.kind), s.kind) for s in statsd_mapper.sent_names(STATSD_NAMES)
+    ]
+    exported = [(metric.name, kind) for metric, kind in metrics if not metric.dropped]
+    return {name for name, _ in exported}, {name for name, kind in exported if kind == "timer"}
 
 
 def unknown_metrics(exprs: list[str]) -> set[str]:
