@@ -6,7 +6,10 @@
     - event_volume_hourly: the 24 hourly buckets up to now (refresh_event_volume keeps them);
     - check_results: days now's day - 7 .. now's day; dag_run_outcomes: finished in the 7 days before now.
     With no event or run in its window, freshness and the time since the last run are at least the window's
-    length (the window's start is used): nothing seen is as bad as the oldest thing the query may look at. -#}
+    length (the window's start is used): nothing seen is as bad as the oldest thing the query may look at; but
+    only once ingestion has ever succeeded (ingestion_watermarks holds a row of the topic: every ingestion run that
+    reaches its end writes one per partition, just before its ingestion_runs row; one row per partition, a fixed
+    size). Before that, on an empty stack, both are NULL: "no data yet", which no rule fires on. -#}
 {% set today = "DATE(" ~ now_ts ~ ")" -%}
 {% set runs_since = "TIMESTAMP_SUB(" ~ now_ts ~ ", INTERVAL 2 DAY)" -%}
 {% set seconds_before_now = "(UNIX_MILLIS(" ~ now_ts ~ ") - UNIX_MILLIS(%s)) / 1000" -%}
@@ -90,6 +93,12 @@ dead_letters_24h AS (
     WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 24 HOUR)
 ),
 
+ingested_ever AS (
+    SELECT COUNT(*) > 0 AS succeeded
+    FROM `{{ project }}.{{ dataset }}.ingestion_watermarks`
+    WHERE topic = {{ topic | sql_string }}
+),
+
 volume AS (
     SELECT
         event_group AS group_name,
@@ -103,9 +112,13 @@ volume AS (
 SELECT
     'freshness_seconds' AS metric,
     '' AS subject,
-    {{ seconds_before_now | format(
-        "COALESCE(MAX(newest_ingested_at), TIMESTAMP(DATE_SUB(" ~ today ~ ", INTERVAL 2 DAY)))"
-    ) }} AS value
+    IF(
+        MAX(newest_ingested_at) IS NULL AND NOT (SELECT ingested_ever.succeeded FROM ingested_ever),
+        NULL,
+        {{ seconds_before_now | format(
+            "COALESCE(MAX(newest_ingested_at), TIMESTAMP(DATE_SUB(" ~ today ~ ", INTERVAL 2 DAY)))"
+        ) }}
+    ) AS value
 FROM recent_events
 WHERE event_date >= DATE_SUB({{ today }}, INTERVAL 2 DAY)
 
@@ -114,7 +127,11 @@ UNION ALL
 SELECT
     'seconds_since_successful_ingestion' AS metric,
     '' AS subject,
-    {{ seconds_before_now | format("COALESCE(MAX(finished_at), " ~ runs_since ~ ")") }} AS value
+    IF(
+        MAX(finished_at) IS NULL AND NOT (SELECT ingested_ever.succeeded FROM ingested_ever),
+        NULL,
+        {{ seconds_before_now | format("COALESCE(MAX(finished_at), " ~ runs_since ~ ")") }}
+    ) AS value
 FROM runs
 
 UNION ALL

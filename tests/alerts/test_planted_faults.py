@@ -172,7 +172,7 @@ def test_a_daily_run_failing_a_fail_check(stack, receiver, monkeypatch):
     stack.check()
     bq.query(f"DELETE FROM {table} WHERE `date` = DATE '{day}'").result()  # the fix
     daily_run("manual__2")
-    report = stack.check()  # (no events were ingested here: data_freshness and ingestion_stalled fire throughout)
+    report = stack.check()  # (nothing was ever ingested here: data_freshness and ingestion_stalled have no data yet)
     assert not firing(report, "check_failed") and not firing(report, "airflow_dag_failed")
     check_subject = f"level_metrics.rates_in_unit_interval@{day}"
     assert ("firing", check_subject) in notices(receiver, "check_failed")

@@ -17,6 +17,7 @@ from game_analytics.events.reasons import Reason
 from game_analytics.health.measure import Measurement, measure, refresh_event_volume
 from game_analytics.health.records import record_dag_run_outcome
 from game_analytics.warehouse.client import query_rows
+from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 from tests.health.conftest import FIXED, INSTANT_IDS, INSTANTS
 from tests.health.rows import by_subject, ingested_event, naive, run_row, single
 from tests.sql.rows import LEVEL_START, PURCHASE, SESSION_START, Warehouse
@@ -68,6 +69,8 @@ def test_ingestion_measurements(warehouse, settings, now):
 
 
 def test_nothing_seen_is_as_bad_as_the_window_and_rates_are_zero(warehouse, settings):
+    # Ingestion succeeded once, long ago (its watermark row): from then on nothing seen is an incident.
+    record_watermarks(warehouse, settings, [Watermark(settings.raw_topic, 0, FIXED - 30 * DAY, None, 5)])
     measured = measure(warehouse, settings, FIXED)
     assert single(measured, "seconds_since_successful_ingestion") == 2 * 86400  # no run in the 2-day window
     # No event: at least since the start of the day 2 days back.

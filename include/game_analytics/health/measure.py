@@ -5,7 +5,9 @@ its rows), and tests choose the instant. The warehouse side is one statement (``
 plus one for the ingestion's progress per partition (``kafka_progress.sql``); the broker side asks the raw topic's
 end offsets (:mod:`.kafka_lag`). Every query reads only the partitions it needs (tests/sql/
 test_events_partition_filter.py parses them). Metric names and labels are :data:`~.metrics.METRICS`; a
-measurement's subject is the label's value ("" for a metric without one).
+measurement's subject is the label's value ("" for a metric without one). A value of None is "no data yet":
+freshness and the time since the last ingestion before ingestion has ever succeeded (an empty stack is not an
+incident); it is recorded (the page shows it) and no rule fires on it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ WATCHED_DAGS = (INGEST_DAG, DAILY_DAG, HEALTH_DAG)
 class Measurement:
     metric: str
     subject: str
-    value: float
+    value: float | None  # None: no data yet
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -71,8 +73,12 @@ def warehouse_measurements(client, settings: Settings, now: datetime) -> list[Me
         event_groups=list(EVENT_GROUPS),
         dag_ids=list(WATCHED_DAGS),
         daily_dag=DAILY_DAG,
+        topic=settings.raw_topic,
     )
-    return [Measurement(row["metric"], row["subject"], float(row["value"])) for row in client.query(sql).result()]
+    return [
+        Measurement(row["metric"], row["subject"], None if row["value"] is None else float(row["value"]))
+        for row in client.query(sql).result()
+    ]
 
 
 def kafka_measurements(

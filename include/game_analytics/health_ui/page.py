@@ -37,7 +37,7 @@ a{color:#0969da}
 .chip.green,.chip.pass,.chip.success{background:#dafbe1;color:#116329}
 .chip.amber,.chip.warn,.chip.warning,.chip.high{background:#fff8c5;color:#7d4e00}
 .chip.red,.chip.fail,.chip.failed,.chip.critical{background:#ffebe9;color:#a40e26}
-.chip.unknown,.chip.none{background:#eaeef2;color:#59636e}
+.chip.unknown,.chip.none,.chip.waiting{background:#eaeef2;color:#59636e}
 .row{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,3fr);gap:12px;margin-bottom:12px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:10px 12px}
 .axis{font-size:11px;fill:#59636e}.legend{font-size:12px;fill:#1f2328}.empty{font-size:14px;fill:#59636e}

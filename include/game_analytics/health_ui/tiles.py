@@ -3,8 +3,10 @@
 Colour comes from the alert rule that watches the tile's measurement (alerts.yaml, with its GA_* override), so the
 page turns red exactly when the alert fires: red when ``value > threshold`` (the rule's condition), amber when the
 value is above ``AMBER_SHARE`` of the threshold (getting close), green otherwise, grey when there is no
-measurement. The events/s tile has no rule of its own: it takes its colour from ``ingestion_stalled`` (events/s
-of a run that ended long ago says nothing about now). No Airflow import: page.py and app.py share it.
+measurement, and "no data yet" (grey) when the health run measured no value because ingestion has never
+succeeded (an empty stack: health/measure.py; no rule fires on it). The events/s tile has no rule of its own: it
+takes its colour from ``ingestion_stalled`` (events/s of a run that ended long ago says nothing about now). No
+Airflow import: page.py and app.py share it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from game_analytics.health.rules import Rule
 from game_analytics.health.snapshot import HealthSnapshot
 
 AMBER_SHARE = 0.5
-GREEN, AMBER, RED, UNKNOWN = "green", "amber", "red", "unknown"
-STATUS_WORDS = {GREEN: "OK", AMBER: "near threshold", RED: "over threshold", UNKNOWN: "no data"}
+GREEN, AMBER, RED, UNKNOWN, NO_DATA_YET = "green", "amber", "red", "unknown", "waiting"
+STATUS_WORDS = {
+    GREEN: "OK",
+    AMBER: "near threshold",
+    RED: "over threshold",
+    UNKNOWN: "no data",
+    NO_DATA_YET: "no data yet",
+}
+NO_DATA_YET_NOTE = "no ingestion run has succeeded yet: nothing to alert on"
 
 
 def status_of(value: float | None, rule: Rule | None) -> str:
@@ -27,6 +36,12 @@ def status_of(value: float | None, rule: Rule | None) -> str:
     if value > rule.threshold * AMBER_SHARE:
         return AMBER
     return GREEN
+
+
+def no_data_yet(snapshot: HealthSnapshot, metric: str) -> bool:
+    """The newest health run measured ``metric`` without a value: ingestion has never succeeded."""
+    values = snapshot.values(metric)
+    return "" in values and values[""] is None
 
 
 def format_count(value: float | None) -> str:
@@ -111,6 +126,8 @@ def build_tiles(snapshot: HealthSnapshot, rules: dict[str, Rule]) -> list[Tile]:
         since_ingestion,
         note=f"last ingestion run; it ended {format_duration(since_ingestion)} ago",
     )
+    if no_data_yet(snapshot, "seconds_since_successful_ingestion"):
+        events.text, events.status, events.note = STATUS_WORDS[NO_DATA_YET], NO_DATA_YET, NO_DATA_YET_NOTE
 
     lags = snapshot.values("kafka_lag_messages")
     lag_seconds = snapshot.values("kafka_lag_seconds")
@@ -158,4 +175,6 @@ def build_tiles(snapshot: HealthSnapshot, rules: dict[str, Rule]) -> list[Tile]:
         freshness,
         note="since the newest event reached the warehouse",
     )
+    if no_data_yet(snapshot, "freshness_seconds"):
+        fresh.text, fresh.status, fresh.note = STATUS_WORDS[NO_DATA_YET], NO_DATA_YET, NO_DATA_YET_NOTE
     return [events, lag, dlq, fresh]
