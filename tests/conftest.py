@@ -39,6 +39,28 @@ os.environ["GA_CRASH_AT_FILE"] = str(CRASH_AT_FILE)
 DAGS_DIR = REPO_ROOT / "dags"
 
 
+AIRFLOW_GROUP = "airflow"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (pyproject's ``--dist loadgroup``) every test that needs the Airflow stack runs on one
+    worker: each worker starts its own servers, and a second Airflow would cost its start and its idle load.
+
+    xdist 3.8 tells its controller a test's group by renaming it ``<nodeid>@<group>``, which pytest 9.2's structured
+    node ids silently ignore (pytest-dev/pytest-xdist#1386): the tests were spread over both workers. Until a
+    release fixes it, the worker renames them here as xdist would (only under loadgroup, only when xdist has not).
+    """
+    for item in items:
+        if "airflow_stack" not in getattr(item, "fixturenames", ()):
+            continue
+        item.add_marker(pytest.mark.xdist_group(AIRFLOW_GROUP))
+        if config.getoption("loadgroup", False) and "@" not in item.nodeid and hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{AIRFLOW_GROUP}")
+
+
 @pytest.fixture(scope="session")
 def local_stack():
     """BigQuery emulator and Kafka broker for the whole session (Airflow components on demand)."""
