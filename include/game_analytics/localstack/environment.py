@@ -10,10 +10,12 @@ scales out (celery_mode.py).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 import shlex
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +107,59 @@ def bind_host() -> str:
     """The address every local server listens on: loopback, so nobody on the network reaches the local Airflow
     (admin / admin) or the warehouse. ``GA_BIND_HOST=0.0.0.0`` opens them up on purpose."""
     return os.environ.get("GA_BIND_HOST") or "127.0.0.1"
+
+
+EVERY_INTERFACE = ("0.0.0.0", "::")
+# Where a UDP socket is "connected" to learn which address this machine's default route leaves from (TEST-NET-2: a
+# connected UDP socket sends nothing, it only picks the route).
+_ROUTE_PROBE = ("198.51.100.1", 9)
+
+
+def advertised_host() -> str:
+    """The address the Kafka broker tells its clients to connect to (after the bootstrap, every client connects to
+    the advertised listener): ``GA_ADVERTISED_HOST`` when set; else, when the servers listen on every interface
+    (``GA_BIND_HOST=0.0.0.0``), this machine's primary address, so that a client on another machine is not told to
+    connect to itself; else the bind host (loopback by default)."""
+    explicit = os.environ.get("GA_ADVERTISED_HOST")
+    if explicit:
+        return explicit
+    host = bind_host()
+    return primary_address() if host in EVERY_INTERFACE else host
+
+
+def primary_address() -> str:
+    """This machine's address on its default route, else its hostname's address if that is not loopback."""
+    candidates = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_ROUTE_PROBE)
+            candidates.append(probe.getsockname()[0])
+    except OSError:
+        pass  # no default route: try the hostname
+    try:
+        candidates.append(socket.gethostbyname(socket.gethostname()))
+    except OSError:
+        pass
+    for address in candidates:
+        if not ipaddress.ip_address(address).is_loopback and not ipaddress.ip_address(address).is_unspecified:
+            return address
+    raise StackError(
+        f"GA_BIND_HOST={bind_host()} opens the broker to the network, but this machine has no address other "
+        "machines could connect to (no default route, its hostname is loopback): set GA_ADVERTISED_HOST=<address>"
+    )
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host  # an IPv6 literal in a URL
+
+
+def broker_listener_args(port: int) -> list[str]:
+    """The broker's listener (``bind_host()``) and the address it advertises to clients (``advertised_host()``:
+    reachable from other machines when it listens on every interface)."""
+    return [
+        "--listener-url", f"tcp://{_url_host(bind_host())}:{port}",
+        "--advertised-listener-url", f"tcp://{_url_host(advertised_host())}:{port}",
+    ]  # fmt: skip
 
 
 def admin_password() -> str:

@@ -33,7 +33,9 @@ from game_analytics.localstack.environment import (
     StackPorts,
     StateDirs,
     admin_password,
+    advertised_host,
     bind_host,
+    broker_listener_args,
     executor_mode,
     stack_environment,
 )
@@ -146,13 +148,11 @@ class LocalStack:
         self.say(f"BigQuery emulator on :{self.ports.bigquery} (data in {self.state.bigquery_data})")
 
     def _start_kafka(self) -> None:
-        listen = f"tcp://{bind_host()}:{self.ports.kafka}"
-        advertised = f"tcp://{'127.0.0.1' if bind_host() == '0.0.0.0' else bind_host()}:{self.ports.kafka}"
-        argv = [tansu_binary(), "broker", "--listener-url", listen, "--advertised-listener-url", advertised]
+        argv = [tansu_binary(), "broker", *broker_listener_args(self.ports.kafka)]
         server = self._server("kafka-broker", argv)
         server.wait_healthy(self.create_topics, timeout=30)
         self.forget_offsets_of_an_earlier_broker()
-        self.say(f"Kafka broker (Tansu) on :{self.ports.kafka}")
+        self.say(f"Kafka broker (Tansu) on :{self.ports.kafka}, advertised as {advertised_host()}")
 
     def forget_offsets_of_an_earlier_broker(self) -> None:
         """The broker keeps topics in memory: each start is a new, empty raw topic whose offsets start at 0 again.
