@@ -63,7 +63,8 @@ def ingest(shard: int, shards: int, **context) -> dict:
         max_batch_seconds=settings.ingest_max_batch_seconds,
         max_run_seconds=settings.ingest_max_run_seconds,
         group_id=conf.get("group_id"),
-        run_id=context["run_id"],  # with the shard, its row in ingestion_runs; a retried task replaces it
+        run_id=context["run_id"],  # with the try and the shard, its row in ingestion_runs (a retry adds its own)
+        try_number=context["ti"].try_number,
         client=airflow_bigquery_client(settings),
         shard=shard,
         shards=shards,

@@ -1,5 +1,5 @@
 {#- Rows given as SQL literals, as a query: `USING ({{ literal_rows(rows) }}) AS S` in a MERGE. Each row is a
-    mapping column -> SQL literal, in the table's column order (health/records.py: literal_rows). The callers'
+    mapping column -> SQL literal, in the table's column order (warehouse/rows.py: literal_rows). The callers'
     rendered statements are linted; this file alone renders no statement sqlfluff can lay out. -#}
 -- noqa: disable=LT02
 {% macro literal_rows(rows) -%}

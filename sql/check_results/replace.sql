@@ -1,5 +1,5 @@
-{#- Every check's result of one table for day D (daily/quality.py through health/records.py), replacing the rows of
-    that (day, table_name) in one statement: a rerun of the checks never duplicates and never leaves half. Values arrive as SQL literals (health/records.py: sql_literal), in the table's column order. -#}
+{#- Every check's result of one table for day D (daily/quality.py: record_check_results), replacing the rows of
+    that (day, table_name) in one statement: a rerun of the checks never duplicates and never leaves half. Values arrive as SQL literals (warehouse/rows.py: sql_literal), in the table's column order. -#}
 {% from '_macros/rows.sql' import literal_rows -%}
 MERGE `{{ project }}.{{ dataset }}.check_results` AS T
 USING (

@@ -2,7 +2,9 @@
     value) in one statement (health/measure.py; the metric names are health/metrics.py's). Each read is bounded to
     the partitions it needs, and to what had happened by now_ts, so a re-run of an instant measures the same:
     - events: event_date from now's day - 3 to now's day + 1 (freshness, the days that had events);
-    - ingestion_runs: finished in the 2 days before now (the last run, the DLQ rate's runs, the last 24 h);
+    - ingestion_runs: finished in the 2 days before now (the last run, the DLQ rate's runs, the last 24 h); the
+      DLQ rate, events/s and dead letters count every attempt of a run (a failed or killed try's row holds what it
+      committed), the time since the last successful run only successful ones;
     - event_volume_hourly: the 24 hourly buckets up to now (refresh_event_volume keeps them);
     - check_results: days now's day - 7 .. now's day; dag_run_outcomes: finished in the 7 days before now.
     With no event or run in its window, freshness and the time since the last run are at least the window's
@@ -13,16 +15,26 @@
 {% set today = "DATE(" ~ now_ts ~ ")" -%}
 {% set runs_since = "TIMESTAMP_SUB(" ~ now_ts ~ ", INTERVAL 2 DAY)" -%}
 {% set seconds_before_now = "(UNIX_MILLIS(" ~ now_ts ~ ") - UNIX_MILLIS(%s)) / 1000" -%}
-WITH runs AS (
+WITH attempts AS (
     SELECT
         run_id,
+        shard,
+        state,
         finished_at,
         consumed,
         dead_lettered,
+        seconds,
         events_per_second,
         dead_lettered_by_reason
     FROM `{{ project }}.{{ dataset }}.ingestion_runs`
     WHERE finished_at > {{ runs_since }} AND finished_at <= {{ now_ts }}
+),
+
+{# The successful attempts (a NULL state: a row from before attempts were recorded, when only successes were). #}
+runs AS (
+    SELECT finished_at
+    FROM attempts
+    WHERE state IS NULL OR state = 'success'
 ),
 
 recent_events AS (
@@ -56,28 +68,39 @@ latest_outcomes AS (
     WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY) AND finished_at <= {{ now_ts }}
 ),
 
+{# Each shard's rate over all its attempts (tries run one after the other): their rates weighted by their seconds,
+   what they consumed over the time they ran. #}
+shard_rates AS (
+    SELECT
+        run_id,
+        MAX(finished_at) AS finished_at,
+        COALESCE(SAFE_DIVIDE(SUM(events_per_second * seconds), SUM(seconds)), MAX(events_per_second)) AS rate
+    FROM attempts
+    GROUP BY run_id, shard
+),
+
 {# The latest run's events/s: its shards ran side by side, so their rates add up. #}
 last_run AS (
-    SELECT SUM(events_per_second) AS events_per_second
-    FROM runs
+    SELECT SUM(rate) AS events_per_second
+    FROM shard_rates
     GROUP BY run_id
     ORDER BY MAX(finished_at) DESC
     LIMIT 1
 ),
 
-{# The last runs that consumed anything, each summed over its shards. #}
+{# The last runs that consumed anything, each summed over its shards and attempts. #}
 dlq_rate_runs AS (
     SELECT
         SUM(dead_lettered) AS dead_lettered,
         SUM(consumed) AS consumed
-    FROM runs
+    FROM attempts
     GROUP BY run_id
     HAVING SUM(consumed) > 0
     ORDER BY MAX(finished_at) DESC
     LIMIT {{ dlq_rate_runs }}
 ),
 
-{# One pass over the last 24 h of runs: each reason code summed over the runs' JSON objects (reason -> count). #}
+{# One pass over the last 24 h of attempts: each reason code summed over their JSON objects (reason -> count). #}
 dead_letters_24h AS (
     SELECT
         [
@@ -89,7 +112,7 @@ dead_letters_24h AS (
                 ){{ "," if not loop.last }}
             {%- endfor %}
         ] AS reasons
-    FROM runs
+    FROM attempts
     WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 24 HOUR)
 ),
 

@@ -1,5 +1,6 @@
--- One row per successful ingestion run and shard (ingest/run.py), MERGEd on (run_id, shard) so a retried task
--- replaces its row; the health measurements (events/s, DLQ rate, time since the last successful run) read it.
+-- One row per ingestion attempt (a try of a run's shard: ingest/attempts.py), MERGEd on (run_id, try_number, shard):
+-- written by each batch's script as it commits, then with how the attempt ended (state). The health measurements
+-- read it: events/s and the DLQ rate over every attempt, the time since the last successful one.
 CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_runs` (
     run_id STRING NOT NULL,
     consumer_group STRING NOT NULL,
@@ -15,9 +16,13 @@ CREATE TABLE IF NOT EXISTS `{{ project }}.{{ dataset }}.ingestion_runs` (
     events_per_second FLOAT64,
     consumer_lag INT64,
     stopped_because STRING,
-    shard INT64
+    shard INT64,
+    try_number INT64,
+    state STRING
 )
 PARTITION BY DATE(finished_at);
 
--- Tables created before shards existed get the column (a no-op on the others).
-ALTER TABLE `{{ project }}.{{ dataset }}.ingestion_runs` ADD COLUMN IF NOT EXISTS shard INT64
+-- Tables created before shards (then attempts) existed get the columns (a no-op on the others).
+ALTER TABLE `{{ project }}.{{ dataset }}.ingestion_runs` ADD COLUMN IF NOT EXISTS shard INT64;
+ALTER TABLE `{{ project }}.{{ dataset }}.ingestion_runs` ADD COLUMN IF NOT EXISTS try_number INT64;
+ALTER TABLE `{{ project }}.{{ dataset }}.ingestion_runs` ADD COLUMN IF NOT EXISTS state STRING

@@ -1,5 +1,6 @@
 """SIGKILL at the named points of a batch, restart, and still get exactly N-K events and K dead letters, and live
-counts equal to the stored events' (a batch's counts are added in the same script as its rows).
+counts equal to the stored events' (a batch's counts are added in the same script as its rows); every attempt,
+killed ones included, has its ``ingestion_runs`` row, and together they count exactly what was stored.
 
 The runs are subprocesses of ``run_ingestion``; ``GA_INGEST_CRASH_AT=<point>@<n>`` (the ingestion's documented
 test hook) makes the process kill itself with SIGKILL the n-th time it reaches ``point``.
@@ -16,6 +17,7 @@ from collections import Counter
 
 import pytest
 
+from tests.health.test_ingestion_runs import stored_runs
 from tests.ingest.live_counts import counts_from_events, live_counts
 from tests.ingest.sample import produce_sample
 from tests.ingest.test_ingestion import stored
@@ -78,6 +80,11 @@ def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_setti
         events, dlq = stored(warehouse, settings)
         assert len(events) == len({e["event_id"] for e in events}), f"duplicate event_id after {crash_at}"
         assert len(dlq) == len({(r["kafka_partition"], r["kafka_offset"]) for r in dlq}), crash_at
+        # The killed attempt's row holds what it committed, however it was killed (the batch script writes it).
+        attempts = stored_runs(warehouse, settings)
+        assert {a["state"] for a in attempts} <= {"running"}, crash_at
+        assert sum(a["loaded"] for a in attempts) == len(events), crash_at
+        assert sum(a["dead_lettered"] for a in attempts) == len(dlq), crash_at
 
     final = run(settings, kafka_config, None)
     assert final.returncode == 0, final.stderr[-3000:]
@@ -87,6 +94,10 @@ def test_killed_at_every_point_and_restarted_stores_each_event_once(ingest_setti
     assert len(events) == len({e["event_id"] for e in events}) == len(good)
     assert {e["event_id"] for e in events} == good
     assert Counter(r["reason_code"] for r in dlq) == bad
+    attempts = stored_runs(warehouse, settings)
+    assert sorted(a["state"] for a in attempts)[-1] == "success" and len(attempts) <= len(CRASHES) + 1
+    assert sum(a["loaded"] for a in attempts) == len(good) and sum(a["dead_lettered"] for a in attempts) == len(dlq)
+    assert sum(a["consumed"] for a in attempts) >= len(messages)  # a batch read but not committed is read again
     # Checked once, at the end, for every crash point: live counts are only ever appended, so a batch counted twice
     # (or counted without its rows, or its rows without their counts) at any crash would still show here.
     live = live_counts(warehouse, settings)

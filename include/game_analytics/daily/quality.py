@@ -5,19 +5,22 @@ A check is ``sql/<table>/checks/<name>.sql`` whose first lines are ``-- severity
 run with a message naming the check, the table, the day and the offending values; warn checks are logged (and
 returned, so the task's XCom shows them in the UI) and the run goes on. Given a warehouse client, every check's
 result (pass, warn or fail, with its message and first offending values) is written to ``check_results`` before a
-fail check raises, so the health page and the ``check_failed`` / ``check_warned`` alerts see it.
+fail check raises (this module writes its own records, :func:`record_check_results`, through warehouse/rows.py),
+so the health page and the ``check_failed`` / ``check_warned`` alerts see it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from game_analytics.config import Settings
+from game_analytics.warehouse.rows import write_rows
 from game_analytics.warehouse.sql_templates import render_sql
 
 log = logging.getLogger(__name__)
@@ -112,8 +115,6 @@ def run_table_checks(
         sql = render_sql(check.template, settings, ds=day)
         results.append(CheckResult(check, day, run_query(sql)))
     if client is not None:
-        from game_analytics.health.records import record_check_results
-
         record_check_results(client, settings, table, day, results, dag_run_id, datetime.now(UTC))
     for result in results:
         if result.passed:
@@ -124,3 +125,31 @@ def run_table_checks(
     if failures:
         raise DataQualityError("\n".join(r.message() for r in failures))
     return results
+
+
+def check_status(result: CheckResult) -> str:
+    """pass, or the check's severity (warn / fail) when it found offending rows."""
+    return "pass" if result.passed else result.check.severity
+
+
+def record_check_results(
+    client, settings: Settings, table: str, day: str, results: Sequence[CheckResult], dag_run_id, checked_at: datetime
+) -> None:
+    """Replace the ``check_results`` rows of (``day``, ``table``) by ``results``, in one statement."""
+    rows = [
+        {
+            "day": date.fromisoformat(day),
+            "table_name": table,
+            "check_name": r.check.name,
+            "severity": r.check.severity,
+            "status": check_status(r),
+            "message": None if r.passed else r.message(),
+            "offending_rows": len(r.offending),
+            # Dates, decimals and timestamps as their text.
+            "offending_values": json.dumps(r.offending[:SHOWN_ROWS], default=str),
+            "dag_run_id": dag_run_id,
+            "checked_at": checked_at,
+        }
+        for r in results
+    ]
+    write_rows(client, settings, "check_results/replace.sql", "check_results", rows, day=day, table_name=table)

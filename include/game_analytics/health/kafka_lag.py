@@ -7,7 +7,7 @@ this module assigns every partition at the offset ListOffsets gave, polls until 
 (a message or end of partition), and reads the watermarks librdkafka cached from those responses. It reads at most
 the last produce request per partition, and commits nothing (its consumer never joins the ingestion's group).
 
-An unreachable broker raises the ingestion's own :class:`~game_analytics.ingest.consumer.BrokerUnreachable`,
+An unreachable broker raises :class:`~game_analytics.kafka_connection.BrokerUnreachable` (the ingestion's too),
 which names the bootstrap servers and the Airflow connection that holds them.
 """
 
@@ -29,8 +29,7 @@ def partition_ends(kafka_config: dict, topic: str, conn_id: str) -> dict[int, Pa
     """Partition -> its low and high watermark, for every partition of ``topic``."""
     from confluent_kafka import Consumer, TopicPartition
 
-    from game_analytics.ingest.consumer import BrokerWatch, consumer_config, topic_partitions
-    from game_analytics.ingest.run import consumer_group
+    from game_analytics.kafka_connection import BrokerWatch, consumer_config, consumer_group, topic_partitions
 
     watch = BrokerWatch(kafka_config)
     group = f"{consumer_group(kafka_config)}.health-probe"

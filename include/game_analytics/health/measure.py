@@ -87,7 +87,7 @@ def kafka_measurements(
     """Per raw-topic partition: messages not yet ingested by the ingestion's consumer group (``ends``: the broker's
     end offsets), and for how long (``now - caught_up_at`` while messages wait, else 0; no value before the
     partition first caught up)."""
-    from game_analytics.ingest.run import consumer_group
+    from game_analytics.kafka_connection import consumer_group
 
     sql = render_sql(
         "health_measurements/kafka_progress.sql",

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from game_analytics.ingest.batch import DeadLetter
-from game_analytics.ingest.consumer import BrokerWatch, broker_unreachable
+from game_analytics.kafka_connection import BrokerWatch, broker_unreachable
 
 # Connection extras that matter to a producer (the shared connection also holds consumer settings).
 _PRODUCER_PREFIXES = ("bootstrap.servers", "client.id", "security.protocol", "sasl.", "ssl.", "socket.")

@@ -136,8 +136,9 @@ class WarehouseLoader:
             self.client.load_table_from_file(io.BytesIO(ndjson), self.staging_dlq, job_config=config).result()
 
     # -- the script -----------------------------------------------------------------------------------
-    def transaction_sql(self, batch: PreparedBatch) -> str:
-        """Step 2 as one script (``sql/ingest_batch.sql``); a statement with nothing to do is left out."""
+    def transaction_sql(self, batch: PreparedBatch, attempt_sql: str = "") -> str:
+        """Step 2 as one script (``sql/ingest_batch.sql``); a statement with nothing to do is left out.
+        ``attempt_sql``: the MERGE of the attempt's ``ingestion_runs`` row (ingest/attempts.py), after the offsets."""
         return render_sql(
             "ingest_batch.sql",
             self.settings,
@@ -151,18 +152,19 @@ class WarehouseLoader:
             event_columns=EVENT_COLUMNS,
             dlq_columns=DLQ_COLUMNS,
             offsets=[(int(p), int(o)) for p, o in sorted(batch.next_offsets.items())],
+            attempt_sql=attempt_sql,
         )
 
     def stage(self, batch: PreparedBatch) -> None:
         """Step 1: the batch's rows and dead letters into the staging tables (no visible effect)."""
         self._load_staging(batch)
 
-    def commit(self, batch: PreparedBatch) -> LoadResult:
+    def commit(self, batch: PreparedBatch, attempt_sql: str = "") -> LoadResult:
         """Step 2: the script, which returns the counts of what it appended; run again when BigQuery aborted its
         transaction for a concurrent update of the same table (another shard's offsets MERGE), which it does per
         table, not per partition. Running it again is safe: an aborted transaction changed nothing, and the offset
         check makes the script idempotent anyway."""
-        sql = self.transaction_sql(batch)
+        sql = self.transaction_sql(batch, attempt_sql)
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 rows = list(self.client.query(sql).result())

@@ -23,9 +23,9 @@ Test hook: ``GA_INGEST_CRASH_AT=<point>[@<n>]`` makes the process SIGKILL itself
 first) it reaches ``point``: one of :data:`CRASH_POINTS`. Tests use it to prove the guarantee; it is inert
 unless the variable is set.
 
-A run that ends well records itself in ``ingestion_runs`` (health/records.py), keyed by ``run_id`` (the Airflow
-run id from the DAG) and its shard, so a retried task replaces its row: the health measurements read events/s, the
-DLQ rate and dead letters per reason from there.
+Every attempt records itself in ``ingestion_runs`` (ingest/attempts.py), keyed by ``run_id`` (the Airflow run id
+from the DAG), ``try_number`` and shard: each batch's script counts the batch in the row, the end marks it success
+or failed, so the DLQ rate and events/s the health measurements read include what a failed or killed try committed.
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ from datetime import UTC, datetime
 
 from game_analytics.config import Settings
 from game_analytics.crash_points import crash_point
-from game_analytics.health.records import record_ingestion_run
+from game_analytics.ingest.attempts import batch_row_sql, mark_progress, record_attempt, record_failure
 from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
 from game_analytics.ingest.loader import LoadResult, WarehouseLoader
 from game_analytics.ingest.schema_registry import writer_schemas
+from game_analytics.kafka_connection import consumer_group
 from game_analytics.laps import Laps
 from game_analytics.warehouse.watermarks import Watermark, record_watermarks
 
@@ -55,12 +56,6 @@ log = logging.getLogger(__name__)
 
 CRASH_POINTS = ("mid_batch", "after_staging", "after_warehouse_commit", "during_kafka_commit", "after_kafka_commit")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # caught_up_at of a partition that has not caught up yet
-DEFAULT_CONSUMER_GROUP = "game-events-ingest"
-
-
-def consumer_group(kafka_config: dict, group_id: str | None = None) -> str:
-    """The ingestion's consumer group: ``group_id``, else the connection's ``group.id``, else the default."""
-    return group_id or kafka_config.get("group.id") or DEFAULT_CONSUMER_GROUP
 
 
 @dataclass
@@ -70,6 +65,7 @@ class IngestionReport:
     run_id: str = ""
     shard: int = 0  # which of the run's shards this report is (it read the partitions p % shards == shard)
     shards: int = 1
+    try_number: int = 1  # the Airflow try (with run_id and shard, the key of the attempt's ingestion_runs row)
     started_at: str = ""  # ISO-8601 UTC, as XCom carries it
     finished_at: str = ""
     batches: int = 0
@@ -123,9 +119,10 @@ class _Written:
     result: Future  # of LoadResult
 
 
-def _write(batch: PreparedBatch, loader: WarehouseLoader, dlq: DeadLetterProducer, timings: dict) -> LoadResult:
-    """The warehouse thread's part of a batch: dead letters to the DLQ topic, staging load, the one script."""
-    clock = Laps(timings)
+def _write(batch: PreparedBatch, loader: WarehouseLoader, dlq: DeadLetterProducer, report, started) -> LoadResult:
+    """The warehouse thread's part of a batch: dead letters to the DLQ topic, staging load, the one script (which
+    counts the batch in the attempt's row; ``report`` holds the batches before, all acknowledged)."""
+    clock = Laps(report.timings)
     dlq.send(batch.dead_letters)
     clock.lap("dlq_topic")
     loader.stage(batch)
@@ -133,7 +130,7 @@ def _write(batch: PreparedBatch, loader: WarehouseLoader, dlq: DeadLetterProduce
         os.unlink(batch.parquet_path)
     clock.lap("staging_load")
     crash_point("after_staging")
-    result = loader.commit(batch)
+    result = loader.commit(batch, batch_row_sql(loader.settings, report, batch, started))
     clock.lap("transaction")
     return result
 
@@ -191,14 +188,15 @@ def run_ingestion(
     run_id: str | None = None,
     shard: int = 0,
     shards: int = 1,
+    try_number: int = 1,
 ) -> IngestionReport:
     """Drain ``settings.raw_topic`` (this shard's partitions) into the warehouse in bounded micro-batches, exactly
     once per Kafka message.
 
     ``kafka_config`` is the librdkafka config of the ``kafka_default`` connection; ``group_id`` overrides its
     ``group.id``. ``client`` is a BigQuery client (default: :func:`bigquery_client`). ``run_id`` keys the run's
-    ``ingestion_runs`` row (the DAG passes Airflow's run id; default a new uuid). ``shard`` of ``shards``: read only
-    the partitions p with p % shards == shard.
+    ``ingestion_runs`` row with ``try_number`` (the DAG passes Airflow's; default a new uuid, try 1). ``shard`` of
+    ``shards``: read only the partitions p with p % shards == shard.
     """
     import duckdb
 
@@ -213,6 +211,7 @@ def run_ingestion(
         run_id=run_id or uuid.uuid4().hex,
         shard=shard,
         shards=shards,
+        try_number=try_number,
         started_at=datetime.now(UTC).isoformat(),
     )
     loader = WarehouseLoader(client, settings, settings.raw_topic, group)
@@ -252,7 +251,7 @@ def run_ingestion(
                         )
                         clock.lap("prepare")
                         _acknowledge(written, consumer, tracker, report)
-                        written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report.timings))
+                        written = _Written(batch, at_end, warehouse.submit(_write, batch, loader, dlq, report, started))
                     else:
                         _acknowledge(written, consumer, tracker, report)
                         written = None
@@ -274,13 +273,15 @@ def run_ingestion(
         clock.lap("watermarks")
         loader.drop_staging()
         clock.lap("drop_staging")
+    except BaseException as exc:
+        mark_progress(report, started)
+        record_failure(client, settings, report, exc)
+        raise
     finally:
         consumer.close()
         con.close()
-    report.seconds = round(time.monotonic() - started, 3)
-    report.events_per_second = round(report.consumed / report.seconds, 1) if report.seconds else 0.0
-    report.finished_at = datetime.now(UTC).isoformat()
-    record_ingestion_run(client, settings, report)
+    mark_progress(report, started)
+    record_attempt(client, settings, report, "success")
     log.info("ingestion run: %s", {k: v for k, v in report.to_dict().items() if k != "partitions"})
     return report
 
