@@ -1,6 +1,9 @@
 -- daily_summary for day D = {{ ds }}: one row from partition D of user_lifetime_stats (who is active on which of the
 -- last 28 days, who is new, lifetime revenue) and partition D of user_daily_metrics (the day's activity). No row
 -- when nobody has been seen up to D. Columns in the order of schema.sql (inserted positionally).
+-- FLOAT64 sums and means go through NUMERIC (exact decimal): a float sum depends on the order of its rows, and
+-- a re-run rewrites user_daily_metrics and user_lifetime_stats in another order, so a re-run of D must not move
+-- the last digit of the revenue.
 WITH players AS (
     SELECT
         COUNTIF(days_seen_bits & 1 != 0) AS dau,
@@ -9,7 +12,7 @@ WITH players AS (
         COUNTIF(first_seen_date = DATE '{{ ds }}') AS new_players,
         COUNT(*) AS total_players,
         COUNTIF(first_purchase_date = DATE '{{ ds }}') AS new_payers,
-        COALESCE(SUM(revenue_usd), 0) AS lifetime_revenue_usd
+        CAST(COALESCE(SUM(CAST(revenue_usd AS NUMERIC)), 0) AS FLOAT64) AS lifetime_revenue_usd
     FROM `{{ project }}.{{ dataset }}.user_lifetime_stats`
     WHERE `date` = DATE '{{ ds }}'
 ),
@@ -17,10 +20,10 @@ WITH players AS (
 activity AS (
     SELECT
         COUNTIF(purchases > 0) AS paying_players,
-        COALESCE(SUM(revenue_usd), 0) AS revenue_usd,
+        CAST(COALESCE(SUM(CAST(revenue_usd AS NUMERIC)), 0) AS FLOAT64) AS revenue_usd,
         COALESCE(SUM(purchases), 0) AS purchases,
         AVG(sessions) AS sessions_per_player,
-        AVG(playtime_minutes) AS playtime_minutes_per_player,
+        CAST(AVG(CAST(playtime_minutes AS NUMERIC)) AS FLOAT64) AS playtime_minutes_per_player,
         COALESCE(SUM(levels_completed), 0) AS levels_completed
     FROM `{{ project }}.{{ dataset }}.user_daily_metrics`
     WHERE `date` = DATE '{{ ds }}' AND user_id IS NOT NULL

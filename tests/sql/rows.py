@@ -21,6 +21,9 @@ from game_analytics.warehouse.sql_templates import render_sql
 DAY = "2026-01-02"  # the day D most tests compute
 LEVEL_START, LEVEL_COMPLETE, LEVEL_FAIL, PURCHASE, SESSION_START, SESSION_END = (int(t) for t in EventType)
 METRIC_TABLES = tuple(load_catalogue().names(kind="metric"))
+# Every table the daily DAG builds a partition of for day D, in the order it builds them: the metrics, the player
+# state and the KPIs.
+DAY_TABLES = tuple(t.name for t in load_catalogue() if t.kind in ("metric", "state", "kpi"))
 
 _ids = itertools.count(1)
 

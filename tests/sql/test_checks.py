@@ -13,6 +13,7 @@ import pytest
 from game_analytics.warehouse.sql_templates import SQL_DIR
 from tests.sql.rows import (
     DAY,
+    DAY_TABLES,
     LEVEL_COMPLETE,
     LEVEL_FAIL,
     LEVEL_START,
@@ -103,7 +104,7 @@ def seeded(wh):
         + [dlq_row(at(shift(DAY, -1), "23:59:59")), dlq_row(at(shift(DAY, 1), "00:00:00"))]
         + [dlq_row(at(DLQ_LATE_FAILED, "11:00"), event_date=date.fromisoformat(DLQ_LATE)) for _ in range(6)],
     )
-    for table in METRIC_TABLES:
+    for table in DAY_TABLES:  # the metrics, then the player state and the KPIs built from them
         wh.materialize(table, DAY)
     wh.materialize("level_metrics", BAD_LEVEL_ID)
     return wh
