@@ -99,6 +99,20 @@ def log_in(driver, server: str, page: str = "/pipeline-health/", ready: str = "[
     wait_for(driver, ready)  # back on the page it came for
 
 
+def open_from_nav(driver, server: str, route: str, page: str, ready: str, screenshot: Path) -> None:
+    """Inside Airflow's UI: the plugin's navigation entry (``plugin/<route>``) opens ``page`` in the UI's frame; a
+    screenshot of the UI with the page in it, and no console error."""
+    driver.get(f"{server}/")
+    wait_for(driver, f"a[href$='plugin/{route}']").click()
+    frame = wait_for(driver, "iframe")
+    assert frame.get_attribute("src").endswith(page)
+    driver.switch_to.frame(frame)
+    wait_for(driver, ready)
+    driver.switch_to.default_content()
+    driver.save_screenshot(str(screenshot))
+    assert console_errors(driver) == []
+
+
 def screenshots(driver, folder: Path, name: str) -> None:
     driver.save_screenshot(str(folder / f"{name}-1366x768.png"))
     height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -232,15 +246,9 @@ def test_the_page_in_a_browser_shows_the_warehouse(browser, artifacts, server, s
     console_errors(browser)  # the login page's are Airflow's business
 
     # Inside Airflow's UI: the navigation entry opens the page in the UI's frame.
-    browser.get(f"{server}/")
-    wait_for(browser, "a[href$='plugin/pipeline-health']").click()
-    frame = wait_for(browser, "iframe")
-    assert frame.get_attribute("src").endswith("/pipeline-health/")
-    browser.switch_to.frame(frame)
-    wait_for(browser, "[data-tile]")
-    browser.switch_to.default_content()
-    browser.save_screenshot(str(artifacts / "in-airflow-ui-1366x768.png"))
-    assert console_errors(browser) == []
+    open_from_nav(
+        browser, server, "pipeline-health", "/pipeline-health/", "[data-tile]", artifacts / "in-airflow-ui-1366x768.png"
+    )
 
     # The page itself: its numbers are the warehouse's.
     browser.get(f"{server}/pipeline-health/")

@@ -20,7 +20,7 @@ from game_analytics.warehouse.client import bigquery_client
 from game_analytics.warehouse.schema import create_dataset_and_tables
 from tests.sql.rows import Warehouse
 from tests.ui import kpi_seed, test_browser
-from tests.ui.test_browser import console_errors, log_in, screenshots, wait_for
+from tests.ui.test_browser import console_errors, log_in, open_from_nav, screenshots, wait_for
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -203,15 +203,7 @@ def test_the_page_in_a_browser_shows_the_tables(browser, artifacts, server, kpi_
     console_errors(browser)  # the login page's are Airflow's business
 
     # Inside Airflow's UI: its own navigation entry opens the page in the UI's frame.
-    browser.get(f"{server}/")
-    wait_for(browser, "a[href$='plugin/game-kpis']").click()
-    frame = wait_for(browser, "iframe")
-    assert frame.get_attribute("src").endswith(PAGE)
-    browser.switch_to.frame(frame)
-    wait_for(browser, "[data-kpi]")
-    browser.switch_to.default_content()
-    browser.save_screenshot(str(artifacts / "game-kpis-in-airflow-ui-1366x768.png"))
-    assert console_errors(browser) == []
+    open_from_nav(browser, server, "game-kpis", PAGE, "[data-kpi]", artifacts / "game-kpis-in-airflow-ui-1366x768.png")
 
     browser.get(f"{server}{PAGE}")
     wait_for(browser, "[data-kpi]")
