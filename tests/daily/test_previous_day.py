@@ -24,24 +24,29 @@ class RunStates:
 
     dag_id = "game_analytics_daily"
 
-    def __init__(self, runs: dict[date, str]):
+    def __init__(self, runs: dict[date, str], built: frozenset[date] = frozenset()):
         self.runs = runs
+        self.built = built  # the days whose run's user_lifetime_stats task succeeded
 
     def get_dr_count(self, dag_id, logical_dates, states=None):
         days = {d.date() for d in logical_dates}
         return sum(1 for d, s in self.runs.items() if d in days and (states is None or s in states))
 
+    def get_ti_count(self, dag_id, task_ids, logical_dates, states):
+        assert task_ids == ["user_lifetime_stats"] and states == ["success"]
+        return sum(1 for d in logical_dates if d.date() in self.built)
 
-def context(day: date, runs: dict[date, str]) -> dict:
-    return {"logical_date": datetime.combine(day, time(), tzinfo=UTC), "ds": str(day), "ti": RunStates(runs)}
+
+def context(day: date, runs: dict[date, str], built: frozenset[date] = frozenset()) -> dict:
+    return {"logical_date": datetime.combine(day, time(), tzinfo=UTC), "ds": str(day), "ti": RunStates(runs, built)}
 
 
 @pytest.mark.parametrize(
-    ("has_rows", "unfinished", "failed", "action"),
-    [(True, 1, 1, BUILD), (False, 1, 0, WAIT), (False, 0, 1, FAIL), (False, 0, 0, START)],
+    ("has_rows", "pending", "failed", "action"),
+    [(True, 0, 1, BUILD), (True, 1, 0, WAIT), (False, 1, 0, WAIT), (False, 0, 1, FAIL), (False, 0, 0, START)],
 )
-def test_verdict(has_rows, unfinished, failed, action):
-    found = verdict("user_lifetime_stats", X1, has_rows, unfinished, failed)
+def test_verdict(has_rows, pending, failed, action):
+    found = verdict("user_lifetime_stats", X1, has_rows, pending, failed)
     assert found.action == action
     assert "2026-02-28" in found.reason
 
@@ -66,6 +71,23 @@ def test_days_run_out_of_order_give_the_in_order_result(warehouse, settings, mon
     # X+1 again: built from X.
     assert task.poke(context(X1, {X: "success", X1: "running"})).is_done
     assert wh.run(state) == [{"date": X, "days_active": 1}, {"date": X1, "days_active": 2}]
+
+
+def test_a_reprocessing_backfill_waits_for_the_new_previous_day_not_the_old(warehouse, settings, monkeypatch):
+    """D-1 and D were built; a backfill re-runs both: D must not build on D-1's old partition while D-1's run has
+    not rebuilt it (late events of D-1 would never reach D)."""
+    monkeypatch.setenv("GA_BQ_DATASET", settings.bq_dataset)
+    wh = Warehouse(warehouse, settings)
+    wh.insert_events([event(SESSION_START, "a", at(str(X), "10:00")), event(SESSION_START, "a", at(str(X1), "10:00"))])
+    for day in (X, X1):
+        wh.materialize("user_daily_metrics", str(day))
+    wh.materialize("user_lifetime_stats", str(X))  # the old partition X
+    task = BuildOnPreviousDay(table="user_lifetime_stats")
+    in_flight = {X: "running", X1: "running"}
+    assert not task.poke(context(X1, in_flight)).is_done  # X's run has not rebuilt X yet
+    assert task.poke(context(X1, in_flight, built=frozenset({X}))).xcom_value == {
+        "day": str(X1), "from_previous_day": True,
+    }  # fmt: skip
 
 
 def test_a_failed_previous_run_fails_the_day_naming_what_to_rerun(warehouse, settings, monkeypatch):

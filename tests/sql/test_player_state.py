@@ -33,9 +33,10 @@ def _events() -> list[dict]:
         # p2: no platform, active on B only (skips every later day).
         event(SESSION_START, "p2", at(B, "09:00"), platform=None, country=None),
         # p3: first seen on B+1; its first event (by timestamp, then event_id) is on android in Brazil.
+        # Same timestamp: the smaller event_id decides, though it is stored second.
+        event(SESSION_START, "p3", at(shift(B, 1), "07:00"), platform="web", country="US", event_id="e-p3-b"),
         event(LEVEL_START, "p3", at(shift(B, 1), "07:00"), {"level_id": 1}, platform="android", country="BR",
               event_id="e-p3-a"),
-        event(SESSION_START, "p3", at(shift(B, 1), "07:00"), platform="web", country="US", event_id="e-p3-b"),
         event(PURCHASE, "p3", at(shift(B, 1), "07:30"), {"price_usd": 1.0}, platform="web"),
         # p4: ios, active on B and B+6.
         event(SESSION_START, "p4", at(B, "10:00")),
@@ -119,6 +120,9 @@ def test_daily_summary(history):
         "sessions_per_player": 1.0, "playtime_minutes_per_player": 0.0, "levels_completed": 0,
         "lifetime_revenue_usd": 3.5,
     })  # fmt: skip
+    last = rows_of(history, "daily_summary", shift(B, 7), "date")[day(7)]
+    # p2's only day, B, is 7 days back at B+7: out of the week (bits 0-6), still in the 28 days.
+    assert (last["dau"], last["wau"], last["mau"], last["total_players"]) == (1, 3, 4, 4)
     quiet = rows_of(history, "daily_summary", shift(B, 2), "date")[day(2)]
     assert (quiet["dau"], quiet["wau"], quiet["stickiness"], quiet["arpdau"], quiet["lifetime_revenue_usd"]) == (
         0, 4, 0.0, None, 3.5,
@@ -171,3 +175,30 @@ def test_the_demo_summary_prints_the_kpis_of_the_tables(history):
     assert f"{shift(B, 7)}  DAU 1, new players 0, lifetime revenue $3.50 (4 players since {B})" in text
     assert f"D1 retention of the {B} cohort: 33.3% (1 of 3 players)" in text
     assert f"D7 retention of the {B} cohort: 33.3% (1 of 3 players)" in text
+
+
+def test_the_28_day_window_and_a_30_day_cohort(wh):
+    """Partition D-1 as the chain leaves it: two players of the cohort D-30 (one back on D), one player last seen
+    D-27 and one D-28 (D's 28 days are D-27 .. D)."""
+    d, previous, cohort = "2026-05-01", dt.date(2026, 4, 30), dt.date(2026, 4, 1)
+
+    def player(user_id: str, first_seen: dt.date, bits_at_previous: int) -> dict:
+        return {
+            "user_id": user_id, "date": previous, "first_seen_date": first_seen, "first_platform": "android",
+            "first_country": "BR", "last_seen_date": previous - dt.timedelta(days=bits_at_previous.bit_length() - 1),
+            "days_seen_bits": bits_at_previous, "days_active": 1, "sessions": 1, "events": 1,
+            "levels_completed": 0, "purchases": 0, "revenue_usd": 0.0,
+        }  # fmt: skip
+
+    wh.insert("user_lifetime_stats", [
+        player("back", cohort, 1 << 29), player("gone", cohort, 1 << 29),
+        player("edge", dt.date(2026, 3, 1), 1 << 26), player("out", dt.date(2026, 3, 1), 1 << 27),
+    ])  # fmt: skip
+    wh.insert_events([event(SESSION_START, "back", at(d, "12:00"))])
+    build(wh, d)
+    summary = rows_of(wh, "daily_summary", d, "date")[dt.date(2026, 5, 1)]
+    assert (summary["dau"], summary["wau"], summary["mau"], summary["total_players"]) == (1, 1, 2, 4)
+    retention = wh.run(f"SELECT * FROM {wh.table('retention')} WHERE `date` = DATE '{d}' AND platform = 'all'")
+    assert [(r["cohort_date"], r["day_n"], r["cohort_size"], r["retained_users"]) for r in retention] == [
+        (cohort, 30, 2, 1),
+    ]  # fmt: skip

@@ -4,8 +4,10 @@
 runs start in: a backfill runs several days at once (``max_active_runs``), or backwards with ``--run-backwards``.
 The task that builds D therefore first looks at D-1:
 
+- a run of the DAG for D-1 is queued or running and has not built D-1 yet (its task for this table has not
+  succeeded): wait (reschedule mode, no worker slot held) and look again; this holds also when an older partition
+  D-1 is there, as in a reprocessing backfill, which re-runs D-1 before D reads it;
 - partition D-1 holds rows: build D from it;
-- a run of the DAG for D-1 is queued or running: wait (reschedule mode, no worker slot held) and look again;
 - the run of D-1 failed before building it: fail, saying so (re-run D-1, then D), rather than start a new history
   under a day that has one;
 - no run of D-1, or one that succeeded with nothing to carry (D-1's state was empty): D starts the history (every
@@ -31,7 +33,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from game_analytics.config import load_settings
 from game_analytics.daily.completeness import is_cli_test_run
-from game_analytics.daily.training_window import DagRunCounter
+from game_analytics.daily.training_window import DagRunCounter, midnights
 from game_analytics.timetables import processed_day
 from game_analytics.warehouse.sql_templates import render_sql
 
@@ -46,13 +48,17 @@ class Verdict:
     reason: str
 
 
-def verdict(table: str, day: date, previous_has_rows: bool, unfinished: int, failed: int) -> Verdict:
-    """What the task building ``table``'s partition ``day`` does, given partition D-1 and the runs of D-1."""
+def verdict(table: str, day: date, previous_has_rows: bool, pending: int, failed: int) -> Verdict:
+    """What the task building ``table``'s partition ``day`` does, given partition D-1 and the runs of D-1.
+
+    ``pending``: runs of D-1 queued or running whose ``table`` task has not succeeded yet (a reprocessing backfill
+    re-runs D-1 while its old partition still has rows: D must wait for the new one, not build on the old).
+    """
     previous = day - timedelta(days=1)
+    if pending:
+        return Verdict(WAIT, f"waiting for the run of {previous} (queued or running) to build {table} for {previous}")
     if previous_has_rows:
         return Verdict(BUILD, f"{table} for {previous} is there: building {day} from it")
-    if unfinished:
-        return Verdict(WAIT, f"waiting for the run of {previous} (queued or running) to build {table} for {previous}")
     if failed:
         return Verdict(
             FAIL,
@@ -89,9 +95,14 @@ class BuildOnPreviousDay(BaseSensorOperator):
         ti = context["ti"]
         counter = DagRunCounter(lambda **kw: ti.get_dr_count(dag_id=ti.dag_id, **kw))
         previous_day = [day - timedelta(days=1)]
-        unfinished = 0 if has_rows else counter.runs(previous_day, UNFINISHED_STATES)
-        failed = 0 if has_rows or unfinished else counter.runs(previous_day, ["failed"])
-        self._last = verdict(self.table, day, has_rows, unfinished, failed)
+        pending = counter.runs(previous_day, UNFINISHED_STATES)
+        if pending:  # D-1's run is in flight: has it built D-1 already (this table's task succeeded in it)?
+            built = ti.get_ti_count(
+                dag_id=ti.dag_id, task_ids=[self.table], logical_dates=midnights(previous_day), states=["success"]
+            )
+            pending = 0 if built else pending
+        failed = 0 if has_rows or pending else counter.runs(previous_day, ["failed"])
+        self._last = verdict(self.table, day, has_rows, pending, failed)
         self.log.info("%s", self._last.reason)
         if self._last.action == FAIL or (self._last.action == WAIT and is_cli_test_run(context)):
             raise AirflowException(self._last.reason)

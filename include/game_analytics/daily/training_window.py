@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 
+def midnights(days: list[date]) -> list[datetime]:
+    """The logical dates of a daily timetable's runs of ``days``: their UTC midnights."""
+    return [datetime.combine(d, time(), tzinfo=UTC) for d in days]
+
+
 @dataclass(frozen=True)
 class DagRunCounter:
     """``count(logical_dates=[...], states=[...])`` of the DAG's runs, per day of a daily timetable."""
@@ -23,8 +28,7 @@ class DagRunCounter:
     count: Callable[..., int]
 
     def runs(self, days: list[date], states: list[str] | None = None) -> int:
-        logical_dates = [datetime.combine(d, time(), tzinfo=UTC) for d in days]
-        return self.count(logical_dates=logical_dates, states=states) if days else 0
+        return self.count(logical_dates=midnights(days), states=states) if days else 0
 
 
 @dataclass

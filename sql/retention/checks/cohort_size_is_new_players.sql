@@ -1,5 +1,5 @@
 -- severity: fail
--- description: a cohort's size must equal the new players of its cohort day, and its platforms add up to it
+-- description: each cohort day's new players must have a cohort of that size, and its platforms add up to it
 WITH cohorts AS (
     SELECT
         cohort_date,
@@ -28,11 +28,16 @@ new_players AS (
 )
 
 SELECT
-    c.cohort_date,
+    COALESCE(n.cohort_date, c.cohort_date) AS cohort_date,
     c.day_n,
     c.cohort_size,
     c.platforms_size,
     n.new_players
-FROM cohorts AS c
-LEFT JOIN new_players AS n ON c.cohort_date = n.cohort_date
-WHERE n.new_players IS NULL OR c.cohort_size != n.new_players OR c.platforms_size != c.cohort_size
+FROM new_players AS n
+FULL OUTER JOIN cohorts AS c ON n.cohort_date = c.cohort_date
+-- A cohort day with new players but no retention row is offending too (a cohort the query dropped).
+WHERE
+    n.new_players IS NULL
+    OR c.cohort_size IS NULL
+    OR c.cohort_size != n.new_players
+    OR c.platforms_size != c.cohort_size
