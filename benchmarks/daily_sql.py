@@ -84,23 +84,28 @@ FROM typed
 """
 
 
-def load_days(client, settings, days: list[date], n: int, workdir: Path) -> float:
-    """Load ``n`` events for each of ``days`` in ONE load job (the emulator's appends slow down as a table grows)."""
+def load_parquet(client, settings, table: str, sql: str, path: Path) -> float:
+    """Write ``sql``'s rows (DuckDB) to the Parquet file ``path`` and append them to ``table`` in one load job;
+    the seconds the load took (not the generation)."""
     import duckdb
     from google.cloud import bigquery
 
-    path = workdir / f"events-{days[0]}-{len(days)}.parquet"
-    users = max(n // 20, 1)
-    sql = " UNION ALL ".join(
-        f"({EVENTS_SQL.format(n=n, users=users, day=d.isoformat(), seed=d.toordinal())})" for d in sorted(days)
-    )
     duckdb.sql(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
     started = time.perf_counter()
     config = bigquery.LoadJobConfig(source_format="PARQUET", write_disposition="WRITE_APPEND")
     with open(path, "rb") as handle:
-        client.load_table_from_file(handle, settings.table("events").strip("`"), job_config=config).result()
+        client.load_table_from_file(handle, settings.table(table).strip("`"), job_config=config).result()
     path.unlink()
     return time.perf_counter() - started
+
+
+def load_days(client, settings, days: list[date], n: int, workdir: Path) -> float:
+    """Load ``n`` events for each of ``days`` in ONE load job (the emulator's appends slow down as a table grows)."""
+    users = max(n // 20, 1)
+    sql = " UNION ALL ".join(
+        f"({EVENTS_SQL.format(n=n, users=users, day=d.isoformat(), seed=d.toordinal())})" for d in sorted(days)
+    )
+    return load_parquet(client, settings, "events", sql, workdir / f"events-{days[0]}-{len(days)}.parquet")
 
 
 # The player state of one day, generated in DuckDB: players u0 .. u{players-1} first seen over the 30 days before,
@@ -129,21 +134,17 @@ FROM range({players}) t(i)
 
 def load_player_state(client, settings, days: list[date], players: int, workdir: Path) -> float:
     """``players`` rows of ``user_lifetime_stats`` for each of ``days``, in load jobs of at most 8M rows."""
-    import duckdb
-    from google.cloud import bigquery
-
     per_job = max(1, HISTORY_ROWS_PER_LOAD // players)
-    started = time.perf_counter()
-    for i in range(0, len(days), per_job):
-        path = workdir / f"players-{days[i]}.parquet"
-        sql = " UNION ALL ".join(f"({PLAYERS_SQL.format(players=players, day=d)})" for d in days[i : i + per_job])
-        duckdb.sql(f"COPY ({sql}) TO '{path}' (FORMAT PARQUET)")
-        config = bigquery.LoadJobConfig(source_format="PARQUET", write_disposition="WRITE_APPEND")
-        with open(path, "rb") as handle:
-            table = settings.table("user_lifetime_stats").strip("`")
-            client.load_table_from_file(handle, table, job_config=config).result()
-        path.unlink()
-    return time.perf_counter() - started
+    return sum(
+        load_parquet(
+            client,
+            settings,
+            "user_lifetime_stats",
+            " UNION ALL ".join(f"({PLAYERS_SQL.format(players=players, day=d)})" for d in days[i : i + per_job]),
+            workdir / f"players-{days[i]}.parquet",
+        )
+        for i in range(0, len(days), per_job)
+    )
 
 
 def daily_steps(settings) -> list[tuple[str, str]]:
