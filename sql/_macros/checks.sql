@@ -88,27 +88,34 @@ from_table AS (
     {%- endfor %}
     FROM `{{ project }}.{{ dataset }}.{{ table }}`
     WHERE `date` = DATE '{{ ds }}'
-),
-
-compared AS ( {%- for measure in measures %}
-    SELECT
-        '{{ measure }}' AS measure, {%- if tolerances is none %}
-        e.{{ measure }} AS events_value,
-        t.{{ measure }} AS table_value {%- else %}
-        CAST(e.{{ measure }} AS FLOAT64) AS events_value,
-        CAST(t.{{ measure }} AS FLOAT64) AS table_value,
-        {{ tolerances.get(measure, 0.0) }} AS tolerance {%- endif %}
-    FROM from_events AS e CROSS JOIN from_table AS t {%- if not loop.last %}
-    UNION ALL {%- endif %}
-    {%- endfor %}
 )
 
+{{ measures_differ('from_events', 'from_table', measures, tolerances, 'events_value', 'table_value') }}
+{%- endmacro %}
+
+
+{#- The end of a comparison query, after the caller's CTEs `left` and `right` (one row each, one column per
+    measure): the SELECT of each measure whose two values differ, as `left_value` and `right_value`. With
+    `tolerances` (measure -> allowed absolute difference, 0.0 when not listed) both values are compared as
+    FLOAT64; without, they must be equal. -#}
+{% macro measures_differ(left, right, measures, tolerances, left_value, right_value) -%}
 SELECT
     measure,
-    events_value,
-    table_value
-FROM compared
-WHERE {%- if tolerances is none %} events_value != table_value
-    {%- else %} ABS(events_value - table_value) > tolerance
+    {{ left_value }},
+    {{ right_value }}
+FROM ( {%- for measure in measures %}
+    SELECT
+        '{{ measure }}' AS measure, {%- if tolerances is none %}
+        l.{{ measure }} AS {{ left_value }},
+        r.{{ measure }} AS {{ right_value }} {%- else %}
+        CAST(l.{{ measure }} AS FLOAT64) AS {{ left_value }},
+        CAST(r.{{ measure }} AS FLOAT64) AS {{ right_value }},
+        {{ tolerances.get(measure, 0.0) }} AS tolerance {%- endif %}
+    FROM {{ left }} AS l CROSS JOIN {{ right }} AS r {%- if not loop.last %}
+    UNION ALL {%- endif %}
+    {%- endfor %}
+) AS compared
+WHERE {%- if tolerances is none %} {{ left_value }} != {{ right_value }}
+    {%- else %} ABS({{ left_value }} - {{ right_value }}) > tolerance
     {%- endif %}
 {%- endmacro %}

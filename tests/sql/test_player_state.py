@@ -202,3 +202,16 @@ def test_the_28_day_window_and_a_30_day_cohort(wh):
     assert [(r["cohort_date"], r["day_n"], r["cohort_size"], r["retained_users"]) for r in retention] == [
         (cohort, 30, 2, 1),
     ]  # fmt: skip
+
+
+def test_the_reconciliation_check_names_each_total_that_grew_by_another_amount(wh):
+    d = "2026-06-01"
+    wh.insert_events([event(PURCHASE, "x", at(d, "12:00"), {"price_usd": 1.5})])
+    wh.materialize("user_daily_metrics", d)
+    wh.insert("user_lifetime_stats", [{
+        "user_id": "x", "date": dt.date(2026, 6, 1), "first_seen_date": dt.date(2026, 6, 1),
+        "last_seen_date": dt.date(2026, 6, 1), "days_seen_bits": 1, "days_active": 1, "sessions": 1, "events": 5,
+        "levels_completed": 0, "purchases": 1, "revenue_usd": 1.5,
+    }])  # fmt: skip
+    found = wh.query("user_lifetime_stats/checks/reconcile_with_user_daily_metrics.sql", ds=d)
+    assert found == [{"measure": "events_added", "day_value": 1.0, "lifetime_value": 5.0}]
