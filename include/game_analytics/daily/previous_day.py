@@ -89,19 +89,18 @@ class BuildOnPreviousDay(BaseSensorOperator):
         settings = load_settings()
         day = processed_day(context)
         client = airflow_bigquery_client(settings)
-        previous = (day - timedelta(days=1)).isoformat()
-        sql = render_sql("partition_has_rows.sql", settings, table=self.table, ds=previous)
+        previous = [day - timedelta(days=1)]
+        sql = render_sql("partition_has_rows.sql", settings, table=self.table, ds=previous[0].isoformat())
         has_rows = client.query(sql).result().total_rows > 0
         ti = context["ti"]
         counter = DagRunCounter(lambda **kw: ti.get_dr_count(dag_id=ti.dag_id, **kw))
-        previous_day = [day - timedelta(days=1)]
-        pending = counter.runs(previous_day, UNFINISHED_STATES)
+        pending = counter.runs(previous, UNFINISHED_STATES)
         if pending:  # D-1's run is in flight: has it built D-1 already (this table's task succeeded in it)?
             built = ti.get_ti_count(
-                dag_id=ti.dag_id, task_ids=[self.table], logical_dates=midnights(previous_day), states=["success"]
+                dag_id=ti.dag_id, task_ids=[self.table], logical_dates=midnights(previous), states=["success"]
             )
             pending = 0 if built else pending
-        failed = 0 if has_rows or pending else counter.runs(previous_day, ["failed"])
+        failed = 0 if has_rows or pending else counter.runs(previous, ["failed"])
         self._last = verdict(self.table, day, has_rows, pending, failed)
         self.log.info("%s", self._last.reason)
         if self._last.action == FAIL or (self._last.action == WAIT and is_cli_test_run(context)):
