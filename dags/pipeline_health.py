@@ -4,9 +4,10 @@
 Every 5 minutes, one run at a time: is the pipeline healthy? One task, `check_health`
 (`game_analytics.health.run`):
 
+0. reconciles the recorded outcomes of the DAG runs with the runs Airflow knows (a lost callback's write);
 1. measures: Kafka lag per raw-topic partition (messages, seconds), freshness of `events`, the last ingestion
    runs (events/s, DLQ rate, dead letters by reason), events per hour by group, late daily runs, failed and warned
-   checks, failed DAG runs;
+   checks, failed DAG runs (the daily DAG per day);
 2. keeps them in `health_measurements` / `event_volume_hourly` (history for the page, Grafana, Prometheus);
 3. evaluates `alerts.yaml`: a rule notifies once when it starts firing, reminds at most every
    `GA_ALERT_REMINDER_HOURS`, and notifies once when it resolves. State and notifications are in the warehouse
@@ -34,15 +35,18 @@ def check_health(**context) -> dict:
     from airflow.providers.apache.kafka.hooks.base import KafkaBaseHook
 
     from game_analytics.config import load_settings
+    from game_analytics.health.airflow_runs import known_runs
+    from game_analytics.health.measure import WATCHED_DAGS
+    from game_analytics.health.metrics import horizon_start
     from game_analytics.health.run import run_health_check
     from game_analytics.notify.notifier import deliver
     from game_analytics.warehouse.client import airflow_bigquery_client
 
     settings = load_settings()
     kafka_config = KafkaBaseHook(kafka_config_id=settings.kafka_conn_id)._build_config()
-    report = run_health_check(
-        airflow_bigquery_client(settings), settings, context["dag_run"].run_after, kafka_config, deliver
-    )
+    now = context["dag_run"].run_after
+    runs = known_runs(WATCHED_DAGS, horizon_start(now, settings.alert_horizon_days), now)  # Task SDK: no DB access
+    report = run_health_check(airflow_bigquery_client(settings), settings, now, kafka_config, deliver, runs)
     return report.to_dict()
 
 

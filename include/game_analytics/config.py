@@ -84,6 +84,9 @@ class Settings:
     smtp_conn_id: str = "smtp_default"
     # While a rule keeps firing, remind at most every this many hours (0: never)
     alert_reminder_hours: float = 4.0
+    # A day's failure (failed check, late metrics, failed daily run) fires until it is fixed, for days up to this
+    # many days back; an older one still unfixed stops notifying ("expired") and is listed on the health page
+    alert_horizon_days: int = 30
     # The daily DAG's Airflow Deadline Alert (daily_metrics_late at D+1 06:00 UTC, health/deadline.py). Off: on
     # Airflow 3.3.2 `airflow dags test` of a DAG with a deadline crashes when the run succeeds (a deadline id is
     # looked up as a dict); the health DAG's measurement fires the same rule every 5 minutes either way.
@@ -161,4 +164,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.ingest_shards < 1:
         raise ValueError(f"{_PREFIX}INGEST_SHARDS={settings.ingest_shards} must be at least 1")
+    if settings.alert_horizon_days < 1:
+        raise ValueError(f"{_PREFIX}ALERT_HORIZON_DAYS={settings.alert_horizon_days} must be at least 1")
     return settings

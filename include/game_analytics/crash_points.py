@@ -7,7 +7,9 @@ its own, so the health task does not import the Kafka ingestion to reach it.
 
 ``GA_CRASH_AT_FILE=<path>`` arms a point from outside a running stack, once: when that file exists and its text
 names the point, the process that reaches the point deletes the file before it kills itself, so only one try of one
-task dies (the re-run tests kill a task of a real scheduler's run after its work, then watch its retry).
+task dies (the re-run tests kill a task of a real scheduler's run after its work, then watch its retry). The same
+file naming ``skip:<point>`` makes :func:`skip_point` true once: a write that is dropped instead of a process that
+dies (a DAG callback the dag-processor lost, health/dag_callbacks.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ def crash_point(name: str, before_kill=None) -> None:
         before_kill()
     log.warning("crash point %s reached: killing the process", name)
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def skip_point(name: str) -> bool:
+    """True once, when the file named by ``GA_CRASH_AT_FILE`` says ``skip:<name>`` (removed first): the caller
+    skips its work there, as if it had been lost. False otherwise (inert unless the file is armed)."""
+    if not _armed_by_file(f"skip:{name}"):
+        return False
+    log.warning("skip point %s reached: its work is dropped", name)
+    return True
 
 
 def _armed_by_variable(name: str) -> bool:

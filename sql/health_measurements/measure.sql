@@ -6,7 +6,15 @@
       DLQ rate, events/s and dead letters count every attempt of a run (a failed or killed try's row holds what it
       committed), the time since the last successful run only successful ones;
     - event_volume_hourly: the 24 hourly buckets up to now (refresh_event_volume keeps them);
-    - check_results: days now's day - 7 .. now's day; dag_run_outcomes: finished in the 7 days before now.
+    - the horizon (horizon_days, GA_ALERT_HORIZON_DAYS, default 30): a day's failure is measured, and fires, until
+      it is fixed, for every day from now's day - horizon_days on: check_results of those days (the latest run's
+      results of a day: a re-run replaces them), dag_run_outcomes finished since the horizon's start (a run of D
+      ends after D starts), live_event_counts of those days (which days had events: a few thousand small rows a
+      day, not the events table). A failure older than the horizon is not measured; the lifecycle marks its alert
+      expired instead of resolved (health/lifecycle.py), and the page lists it.
+    - dag_run_failed: the daily DAG per day D (subject <dag>@<D>, the latest run of D), the others per DAG (the
+      latest run); daily_metrics_late: each day with events and no successful run of it, from the first day the
+      daily DAG ran within the horizon (days before it predate the pipeline), or the last 3 days if it never ran.
     With no event or run in its window, freshness and the time since the last run are at least the window's
     length (the window's start is used): nothing seen is as bad as the oldest thing the query may look at; but
     only once ingestion has ever succeeded (ingestion_watermarks holds a row of the topic: every ingestion run that
@@ -14,6 +22,7 @@
     size). Before that, on an empty stack, both are NULL: "no data yet", which no rule fires on. -#}
 {% set today = "DATE(" ~ now_ts ~ ")" -%}
 {% set runs_since = "TIMESTAMP_SUB(" ~ now_ts ~ ", INTERVAL 2 DAY)" -%}
+{% set horizon_start = "DATE_SUB(" ~ today ~ ", INTERVAL " ~ horizon_days ~ " DAY)" -%}
 {% set seconds_before_now = "(UNIX_MILLIS(" ~ now_ts ~ ") - UNIX_MILLIS(%s)) / 1000" -%}
 WITH attempts AS (
     SELECT
@@ -48,24 +57,52 @@ recent_events AS (
     GROUP BY event_date
 ),
 
-daily_successes AS (
-    SELECT DISTINCT day
+outcomes AS (
+    SELECT
+        dag_id,
+        run_id,
+        day,
+        state,
+        finished_at,
+        IF(dag_id = {{ daily_dag | sql_string }} AND day IS NOT NULL, CONCAT(dag_id, '@', CAST(day AS STRING)), dag_id)
+            AS subject
     FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
-    WHERE
-        finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY)
-        AND finished_at <= {{ now_ts }}
-        AND dag_id = {{ daily_dag | sql_string }}
-        AND state = 'success'
-        AND day IS NOT NULL
+    WHERE finished_at > TIMESTAMP({{ horizon_start }}) AND finished_at <= {{ now_ts }}
 ),
 
+daily_successes AS (
+    SELECT DISTINCT day
+    FROM outcomes
+    WHERE dag_id = {{ daily_dag | sql_string }} AND state = 'success' AND day IS NOT NULL
+),
+
+{# The latest run of each subject: of each day D for the daily DAG, of the DAG for the others. #}
 latest_outcomes AS (
     SELECT
-        dag_id AS outcome_dag_id,
-        state,
-        ROW_NUMBER() OVER (PARTITION BY dag_id ORDER BY finished_at DESC) AS newest_first
-    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
-    WHERE finished_at > TIMESTAMP_SUB({{ now_ts }}, INTERVAL 7 DAY) AND finished_at <= {{ now_ts }}
+        subject AS outcome_subject,
+        state
+    FROM outcomes
+    WHERE day IS NULL OR day >= {{ horizon_start }}
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY subject ORDER BY finished_at DESC, run_id DESC) = 1
+),
+
+{# Days with events: the live counts of the horizon's days, and the stored events of the last 3 (a deployment
+   older than live_event_counts has only those). #}
+event_days AS (
+    SELECT DISTINCT event_date
+    FROM `{{ project }}.{{ dataset }}.live_event_counts`
+    WHERE event_date BETWEEN {{ horizon_start }} AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+    UNION DISTINCT
+    SELECT event_date
+    FROM recent_events
+    WHERE event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+),
+
+{# The days a daily run is expected for: from the first day the daily DAG ran (within the horizon). #}
+expected_from AS (
+    SELECT COALESCE(MIN(day), DATE_SUB({{ today }}, INTERVAL 3 DAY)) AS first_day
+    FROM outcomes
+    WHERE dag_id = {{ daily_dag | sql_string }} AND day >= {{ horizon_start }}
 ),
 
 {# Each shard's rate over all its attempts (tries run one after the other): their rates weighted by their seconds,
@@ -202,9 +239,9 @@ SELECT
     'daily_metrics_late_seconds' AS metric,
     CAST(event_date AS STRING) AS subject,
     {{ seconds_before_now | format("TIMESTAMP(DATE_ADD(event_date, INTERVAL 1 DAY))") }} AS value
-FROM recent_events
+FROM event_days
 WHERE
-    event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+    event_date >= LEAST((SELECT expected_from.first_day FROM expected_from), DATE_SUB({{ today }}, INTERVAL 3 DAY))
     AND event_date NOT IN (SELECT daily_successes.day FROM daily_successes)
 
 UNION ALL
@@ -215,7 +252,7 @@ SELECT
     offending_rows AS value
 FROM `{{ project }}.{{ dataset }}.check_results`
 WHERE
-    day BETWEEN DATE_SUB({{ today }}, INTERVAL 7 DAY) AND {{ today }}
+    day BETWEEN {{ horizon_start }} AND {{ today }}
     AND status IN ('fail', 'warn')
 
 UNION ALL
@@ -226,8 +263,17 @@ SELECT
     IF(latest.state = 'failed', 1, 0) AS value
 FROM
     UNNEST([
-        {%- for dag in dag_ids %}
+        {%- for dag in dag_ids if dag != daily_dag %}
             {{ dag | sql_string }}{{ "," if not loop.last }}
         {%- endfor %}
     ]) AS dag_id
-LEFT JOIN latest_outcomes AS latest ON dag_id = latest.outcome_dag_id AND latest.newest_first = 1
+LEFT JOIN latest_outcomes AS latest ON dag_id = latest.outcome_subject
+
+UNION ALL
+
+SELECT
+    'dag_run_failed' AS metric,
+    latest.outcome_subject AS subject,
+    IF(latest.state = 'failed', 1, 0) AS value
+FROM latest_outcomes AS latest
+WHERE STARTS_WITH(latest.outcome_subject, {{ daily_dag | sql_string }})

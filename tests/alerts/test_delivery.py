@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from game_analytics.health.dag_callbacks import dag_failure_payload
 from game_analytics.notify.channels import DeliveryError, configured_channels, payload
-from game_analytics.notify.notifier import PipelineNotifier, dag_failure_payload, deliver
+from game_analytics.notify.notifier import PipelineNotifier, deliver
 
 BODY = {
     "notification_id": "high_dlq_rate||2024-02-29T23:55:00+00:00|firing",
@@ -166,6 +167,9 @@ def test_a_dag_failure_payload_from_the_callback_context(settings):
     body = dag_failure_payload(ctx, settings, now=datetime(2024, 3, 1, 2, 30, tzinfo=UTC))
     assert body["notification_id"] == "airflow_dag_failed|game_analytics_daily|scheduled__2024-02-29|dag_run_failed"
     assert (body["severity"], body["kind"], body["subject"]) == ("high", "firing", "game_analytics_daily")
+    ctx["dag_run"] = type("Run", (), {"logical_date": datetime(2024, 2, 29, tzinfo=UTC)})()
+    dated = dag_failure_payload(ctx, settings, now=datetime(2024, 3, 1, 2, 30, tzinfo=UTC))
+    assert dated["subject"] == "game_analytics_daily@2024-02-29"  # the daily DAG's subject is (DAG, day)
     assert (
         body["message"]
         == "run scheduled__2024-02-29 of DAG game_analytics_daily failed (task_failure; task checks_level_metrics)"

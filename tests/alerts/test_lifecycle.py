@@ -4,9 +4,9 @@ reminder every N hours, resolves once, and a later firing is a new notification.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from game_analytics.health.lifecycle import FIRING, RESOLVED, advance, notification_id
+from game_analytics.health.lifecycle import EXPIRED, FIRING, RESOLVED, advance, notification_id, subject_day
 from game_analytics.health.rules import Rule
 
 LAG = Rule("high_kafka_lag", "kafka_lag_messages", 100.0, "critical", "Ingestion is behind", "p{subject}: {value:.0f}")
@@ -112,3 +112,38 @@ def test_a_partial_evaluation_resolves_nothing_it_did_not_measure():
     partial = advance([CHECK], [M("failed_checks", "a@2024-02-29", 0)], clock.states.values(), T0 + timedelta(1), 4,
                       resolve_unmeasured=False)  # fmt: skip
     assert kinds(partial.notifications) == [("a@2024-02-29", RESOLVED)]
+
+
+def test_a_failure_that_leaves_the_horizon_unfixed_expires_and_is_never_called_resolved():
+    """Issue 18: a day's failed check that nobody fixed stops being measured when it gets older than the horizon; it
+    used to resolve then. It expires instead (one notification saying it is not fixed), stays expired, and a
+    measurement of it again (a wider horizon) fires or resolves it like any other subject."""
+    old, recent = "level_metrics.rates_in_unit_interval@2024-01-30", "level_metrics.volume@2024-02-27"
+    states: dict = {}
+
+    def at(now, horizon_start, *measurements):
+        step = advance([CHECK], measurements, states.values(), now, 4.0, horizon_start=horizon_start)
+        states.update({(s.rule, s.subject): s for s in step.states})
+        return step
+
+    fired = at(T0, date(2024, 1, 30), M("failed_checks", old, 3), M("failed_checks", recent, 1))
+    assert kinds(fired.notifications) == [(old, FIRING), (recent, FIRING)]
+    # The next day the horizon starts after the old day: neither subject is measured (recent was fixed by a re-run).
+    step = at(T0 + timedelta(days=1), date(2024, 1, 31))
+    assert kinds(step.notifications) == [(old, EXPIRED), (recent, RESOLVED)]
+    assert states[("check_failed", old)].status == EXPIRED and states[("check_failed", old)].resolved_at is None
+    assert "not fixed" in step.notifications[0].message and "GA_ALERT_HORIZON_DAYS" in step.notifications[0].message
+    assert at(T0 + timedelta(days=2), date(2024, 2, 1)).notifications == []  # stays expired, quietly
+    # The horizon widened and the day is measured again: still failing fires; then fixed resolves.
+    refired = at(T0 + timedelta(days=3), date(2024, 1, 1), M("failed_checks", old, 3))
+    assert kinds(refired.notifications) == [(old, FIRING)]
+    assert kinds(at(T0 + timedelta(days=4), date(2024, 1, 1), M("failed_checks", old, 0)).notifications) == [
+        (old, RESOLVED)
+    ]
+    # Without a horizon (or a subject that is not about a day), an unmeasured subject resolves as before.
+    assert subject_day(old) == date(2024, 1, 30) and subject_day("game_analytics_daily@2024-02-29") == date(2024, 2, 29)
+    assert (
+        subject_day("2024-02-29") == date(2024, 2, 29)
+        and subject_day("3") is None
+        and subject_day("x@2024-02-30") is None
+    )

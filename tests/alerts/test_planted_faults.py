@@ -149,14 +149,19 @@ def test_a_daily_run_failing_a_fail_check(stack, receiver, monkeypatch):
     table = settings.table("level_metrics")
     bq.query(f"INSERT INTO {table} (level_id, `date`, attempts, pass_rate) VALUES (7, DATE '{day}', 10, 1.5)").result()
 
-    def daily_run(run_id: str) -> None:
-        context = {
+    def context_of(run_id: str, of_day) -> dict:
+        return {
             "dag": DAG(dag_id=DAILY_DAG, schedule=None),
             "run_id": run_id,
-            "dag_run": SimpleNamespace(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC), end_date=None),
+            "dag_run": SimpleNamespace(
+                logical_date=datetime(of_day.year, of_day.month, of_day.day, tzinfo=UTC), end_date=None
+            ),  # fmt: skip
             "ti": SimpleNamespace(task_id="checks_level_metrics"),
             "reason": "task_failure",
         }
+
+    def daily_run(run_id: str) -> None:
+        context = context_of(run_id, day)
         try:
             run_table_checks(lambda sql: query_rows(bq, sql), settings, "level_metrics", day.isoformat(), client=bq)
         except DataQualityError:
@@ -165,18 +170,22 @@ def test_a_daily_run_failing_a_fail_check(stack, receiver, monkeypatch):
         else:
             outcome_callbacks()["on_success_callback"](context)
 
+    subject = f"{DAILY_DAG}@{day}"  # the daily DAG's failures are per day (issue 18)
     daily_run("scheduled__1")
-    assert notices(receiver, "airflow_dag_failed") == [("firing", DAILY_DAG)]  # at once, from the callback
+    assert notices(receiver, "airflow_dag_failed") == [("firing", subject)]  # at once, from the callback
     report = stack.check()
     assert firing(report, "check_failed") and firing(report, "airflow_dag_failed")
-    stack.check()
+    # The next day's run succeeds: that does not fix this day (it used to resolve the DAG's one alert).
+    outcome_callbacks()["on_success_callback"](context_of("scheduled__next", day + timedelta(days=1)))
+    report = stack.check()
+    assert f"airflow_dag_failed[{subject}]" in report.firing
     bq.query(f"DELETE FROM {table} WHERE `date` = DATE '{day}'").result()  # the fix
     daily_run("manual__2")
     report = stack.check()  # (nothing was ever ingested here: data_freshness and ingestion_stalled have no data yet)
     assert not firing(report, "check_failed") and not firing(report, "airflow_dag_failed")
     check_subject = f"level_metrics.rates_in_unit_interval@{day}"
     assert ("firing", check_subject) in notices(receiver, "check_failed")
-    assert notices(receiver, "airflow_dag_failed") == [("firing", DAILY_DAG), ("resolved", DAILY_DAG)]
+    assert notices(receiver, "airflow_dag_failed") == [("firing", subject), ("resolved", subject)]
     for subject in {s for _, s in notices(receiver, "check_failed")}:
         assert [k for k, s in notices(receiver, "check_failed") if s == subject] == ["firing", "resolved"]
 

@@ -55,15 +55,14 @@ def test_dag_policy(dagbag):
 def test_every_dag_notifies_its_failures_and_records_its_outcomes(dagbag):
     """One notifier for every DAG's failure; the outcomes feed the health page and the alerts (a good run resolves
     the failure's alert)."""
-    from game_analytics.health.dag_callbacks import record_failure, record_success
-    from game_analytics.notify.notifier import PipelineNotifier
+    from game_analytics.health.dag_callbacks import DagFailureNotifier, record_failure, record_success
 
     def callbacks(value):
         return value if isinstance(value, list) else [value] if value else []
 
     for dag_id, dag in dagbag.dags.items():
         on_failure = callbacks(dag.on_failure_callback)
-        assert any(isinstance(c, PipelineNotifier) for c in on_failure), f"{dag_id}: failures not notified"
+        assert any(isinstance(c, DagFailureNotifier) for c in on_failure), f"{dag_id}: failures not notified"
         assert on_failure.index(record_failure) < len(on_failure) - 1, f"{dag_id}: failure notified before recorded"
         assert callbacks(dag.on_success_callback) == [record_success], f"{dag_id}: successes not recorded"
 

@@ -77,7 +77,7 @@ def test_nothing_seen_is_as_bad_as_the_window_and_rates_are_zero(warehouse, sett
     assert single(measured, "freshness_seconds") == (FIXED - midnight(FIXED - 2 * DAY)).total_seconds()
     assert single(measured, "dlq_rate") == 0 and single(measured, "events_per_second") == 0
     assert set(by_subject(measured, "events_24h").values()) == {0}
-    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 0, HEALTH_DAG: 0}
+    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, HEALTH_DAG: 0}  # the daily DAG: per day run
     assert not by_subject(measured, "daily_metrics_late_seconds") and not by_subject(measured, "failed_checks")
 
 
@@ -110,6 +110,12 @@ def test_event_volume_per_hour_and_group(warehouse, settings, now):
     assert by_subject(measure(warehouse, settings, now + MINUTE), "events_24h")["purchase"] == 2
 
 
+def live_counts(day: datetime) -> dict:
+    """A live_event_counts row of ``day``: the days with events beyond the last 3 come from there."""
+    return {"window_start": naive(day), "event_date": day.date(), "event_type": SESSION_START, "platform": "ios",
+            "events": 1, "purchases": 0, "revenue_usd": 0.0, "added_at": naive(day)}  # fmt: skip
+
+
 @pytest.mark.parametrize("now", INSTANTS, ids=INSTANT_IDS)
 def test_daily_metrics_late_per_day(warehouse, settings, now):
     today = midnight(now)
@@ -124,10 +130,32 @@ def test_daily_metrics_late_per_day(warehouse, settings, now):
     record_dag_run_outcome(warehouse, settings, INGEST_DAG, "i", (today - 3 * DAY).date(), "success", "", finished)
 
     late = by_subject(measure(warehouse, settings, now), "daily_metrics_late_seconds")
-    # D-1 ended at today's midnight, D-3 at D-2's; today has not ended; D-4 is outside the 3 days looked at.
+    # D-1 ended at today's midnight, D-3 at D-2's; today has not ended; D-4 is before the first day the daily DAG
+    # ran (D-3): the pipeline's history starts there.
     assert late == {
         (today - DAY).date().isoformat(): (now - today).total_seconds(),
         (today - 3 * DAY).date().isoformat(): (now - (today - 2 * DAY)).total_seconds(),
+    }
+
+
+@pytest.mark.parametrize("now", INSTANTS, ids=INSTANT_IDS)
+def test_a_late_day_stays_late_until_its_metrics_are_complete_within_the_horizon(warehouse, settings, now):
+    """Issue 18: a day whose metrics are missing fires however old, up to the horizon (30 days), not only 3 days."""
+    today = midnight(now)
+    wh = Warehouse(warehouse, settings)
+    wh.insert("live_event_counts", [live_counts(today - n * DAY + HOUR) for n in (8, 10, 12, 30, 31)])
+    done = today - 11 * DAY
+    for n in (12, 11):  # the daily DAG ran from D-12 on; D-11 too; D-10 and D-8 never succeeded
+        record_dag_run_outcome(warehouse, settings, DAILY_DAG, f"d{n}", (today - n * DAY).date(), "success", "", done)
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d10", (today - 10 * DAY).date(), "failed", "x", done)
+    late = by_subject(measure(warehouse, settings, now), "daily_metrics_late_seconds")
+    # D-30 and D-31: before the first day the daily DAG ran (D-30 is in the horizon, D-31 not even that).
+    assert late == {(today - n * DAY).date().isoformat(): (now - (today - (n - 1) * DAY)).total_seconds()
+                    for n in (8, 10)}  # fmt: skip
+    # Its metrics complete (a later successful run of D-10): no longer late.
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d10b", (today - 10 * DAY).date(), "success", "", now)
+    assert set(by_subject(measure(warehouse, settings, now), "daily_metrics_late_seconds")) == {
+        (today - 8 * DAY).date().isoformat()
     }
 
 
@@ -147,24 +175,36 @@ def test_failed_and_warned_checks_and_failed_dags(warehouse, settings, now):
             check(1, "rates_in_unit_interval", "fail", 3),
             check(1, "key_unique_not_null", "pass", 0),
             check(2, "volume", "warn", 5),
-            check(7, "volume", "warn", 1),  # the 7th day back: still shown
-            check(8, "rates_in_unit_interval", "fail", 9),  # older than 7 days
+            check(8, "rates_in_unit_interval", "fail", 9),  # 8 days old and still failing: fires (issue 18)
+            check(30, "volume", "warn", 1),  # the horizon's first day: still measured
+            check(31, "rates_in_unit_interval", "fail", 4),  # older than the 30-day horizon
         ],
     )
     at = lambda d: f"level_metrics.{{}}@{today - timedelta(days=d)}"  # noqa: E731
-    for dag, run, state, finished in (
-        (INGEST_DAG, "i1", "failed", now - HOUR),
-        (INGEST_DAG, "i2", "success", now - 10 * MINUTE),  # the latest: recovered
-        (DAILY_DAG, "d1", "success", now - 2 * DAY),
-        (DAILY_DAG, "d2", "failed", now - HOUR),  # the latest: failed
-        (DAILY_DAG, "d3", "success", now + MINUTE),  # after now
+    daily = lambda d: f"{DAILY_DAG}@{today - timedelta(days=d)}"  # noqa: E731
+    for dag, run, day, state, finished in (
+        (INGEST_DAG, "i1", None, "failed", now - HOUR),
+        (INGEST_DAG, "i2", None, "success", now - 10 * MINUTE),  # the latest: recovered
+        (DAILY_DAG, "d2", 2, "failed", now - 2 * HOUR),  # D-2 failed ...
+        (DAILY_DAG, "d1", 1, "success", now - HOUR),  # ... D-1's success, later, does not fix D-2
+        (DAILY_DAG, "d3", 3, "failed", now - 2 * DAY),
+        (DAILY_DAG, "d3b", 3, "success", now - DAY),  # D-3 failed, then a re-run of D-3 succeeded
+        (DAILY_DAG, "d20", 20, "failed", now - 19 * DAY),  # 20 days old, never fixed: fires
+        (DAILY_DAG, "d4", 4, "success", now + MINUTE),  # after now
     ):
-        record_dag_run_outcome(warehouse, settings, dag, run, None, state, "t" if state == "failed" else "", finished)
+        run_day = None if day is None else today - timedelta(days=day)
+        failed_task = "t" if state == "failed" else ""
+        record_dag_run_outcome(warehouse, settings, dag, run, run_day, state, failed_task, finished)
 
     measured = measure(warehouse, settings, now)
-    assert by_subject(measured, "failed_checks") == {at(1).format("rates_in_unit_interval"): 3}
-    assert by_subject(measured, "warned_checks") == {at(2).format("volume"): 5, at(7).format("volume"): 1}
-    assert by_subject(measured, "dag_run_failed") == {INGEST_DAG: 0, DAILY_DAG: 1, HEALTH_DAG: 0}
+    assert by_subject(measured, "failed_checks") == {
+        at(1).format("rates_in_unit_interval"): 3,
+        at(8).format("rates_in_unit_interval"): 9,
+    }
+    assert by_subject(measured, "warned_checks") == {at(2).format("volume"): 5, at(30).format("volume"): 1}
+    assert by_subject(measured, "dag_run_failed") == {
+        INGEST_DAG: 0, HEALTH_DAG: 0, daily(1): 0, daily(2): 1, daily(3): 0, daily(20): 1,
+    }  # fmt: skip
     assert all(isinstance(m, Measurement) for m in measured)
 
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from game_analytics.config import Settings
 from game_analytics.crash_points import crash_point
 from game_analytics.health.lifecycle import FIRING, AlertState, Notification, advance
+from game_analytics.health.metrics import horizon_start
 from game_analytics.health.rules import Rule, load_rules
 from game_analytics.notify.channels import payload
 from game_analytics.warehouse.client import query_rows
@@ -132,6 +133,7 @@ def evaluate_alerts(
         settings.alert_reminder_hours,
         lambda r: r.runbook_url(settings),
         resolve_unmeasured=only_rules is None,
+        horizon_start=horizon_start(now, settings.alert_horizon_days),
     )
     record_step(client, settings, now, step.states, step.notifications)
     crash_point("alerts_after_record")

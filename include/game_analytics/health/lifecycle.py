@@ -10,7 +10,11 @@ Per rule and subject, on the subject's latest measurement:
 - firing and still > threshold: no notification, except a ``reminder`` when ``reminder_hours`` (> 0) have passed
   since the last notification;
 - firing and value <= threshold, or the subject is not measured any more (a check that passed on re-run, a day
-  whose metrics are now complete): ``resolved`` notification.
+  whose metrics are now complete): ``resolved`` notification;
+- firing, not measured, and its subject names a day older than the horizon (``horizon_start``: the measurements
+  cover the days from it on, GA_ALERT_HORIZON_DAYS): nobody fixed it, it only left the measured days, so it is
+  not resolved: ``expired`` (one notification saying so; the health page lists expired alerts). An expired subject
+  measured again (the horizon widened) fires again or resolves like any other.
 
 Notification ids are deterministic, ``<rule>|<subject>|<fired_at iso>|<kind>[|<n>]`` (n: the reminder's number,
 whole reminder intervals since fired_at), so computing the same step twice gives the same ids and the outbox stores
@@ -21,14 +25,28 @@ of rules that are no longer in alerts.yaml are left as they are.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from game_analytics.health.rules import Rule
 
-FIRING, RESOLVED = "firing", "resolved"  # alert_state.status
-REMINDER = "reminder"  # the third notification kind (firing, reminder, resolved)
+FIRING, RESOLVED, EXPIRED = "firing", "resolved", "expired"  # alert_state.status, and notification kinds
+REMINDER = "reminder"  # the fourth notification kind
+# A subject about one day: "<day>" (daily_metrics_late), "<table>.<check>@<day>", "<dag>@<day>" (the daily DAG).
+_SUBJECT_DAY = re.compile(r"(?:^|@)(\d{4}-\d{2}-\d{2})$")
+
+
+def subject_day(subject: str) -> date | None:
+    """The day a subject is about, or None for a subject that is not about a day (a partition, a DAG, a reason)."""
+    found = _SUBJECT_DAY.search(subject)
+    if found is None:
+        return None
+    try:
+        return date.fromisoformat(found.group(1))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -90,11 +108,14 @@ def advance(
     reminder_hours: float,
     runbook_url: Callable[[Rule], str] = lambda rule: "",
     resolve_unmeasured: bool = True,
+    horizon_start: date | None = None,
 ) -> Step:
     """One evaluation at ``now`` (timezone-aware). Returns the changed states and the notifications to send.
 
     ``resolve_unmeasured=False`` evaluates only the subjects measured (a partial evaluation, e.g. one day's
     deadline callback): a firing subject without a measurement is then left as it is instead of resolved.
+    ``horizon_start``: the first day the measurements cover; an unmeasured firing subject about an earlier day
+    expires instead of resolving.
     """
     values = latest_values(measurements)
     previous = {(s.rule, s.subject): s for s in states}
@@ -113,7 +134,11 @@ def advance(
             if state is not None and state.updated_at > now:
                 continue  # already evaluated at a later instant
             value = measured.get(subject)
-            new_state, kind = _next(rule, subject, value, state, now, reminder_every)
+            day = subject_day(subject)
+            if value is None and horizon_start is not None and day is not None and day < horizon_start:
+                new_state, kind = _expired(rule, state, now, horizon_start)
+            else:
+                new_state, kind = _next(rule, subject, value, state, now, reminder_every)
             if new_state is None:
                 continue
             changed.append(new_state)
@@ -131,7 +156,10 @@ def _next(
     reminder_every: timedelta | None,
 ) -> tuple[AlertState | None, str | None]:
     """The subject's next state (None: unchanged, nothing to write) and the kind of notification it sends."""
-    firing = state is not None and state.status == FIRING
+    firing = state is not None and state.status in (FIRING, EXPIRED)  # an expired one measured again
+    if value is not None and rule.fires(value) and state is not None and state.status == EXPIRED:
+        state = None  # back within the horizon and still failing: it fires again
+        firing = False
     if value is not None and rule.fires(value):
         message = rule.render(subject, value)
         if not firing:
@@ -161,6 +189,15 @@ def _next(
         state, status=RESOLVED, value=value, threshold=rule.threshold, message=message, resolved_at=now, updated_at=now
     )
     return resolved, RESOLVED
+
+
+def _expired(rule: Rule, state: AlertState, now: datetime, horizon_start: date) -> tuple[AlertState, str]:
+    message = (
+        f"expired, not fixed: {state.subject} is older than the horizon (days from {horizon_start} on are watched, "
+        f"GA_ALERT_HORIZON_DAYS); it stops notifying and stays listed on the health page. Last: {state.message}"
+    )
+    expired = replace(state, status=EXPIRED, message=message, resolved_at=None, updated_at=now)
+    return expired, EXPIRED
 
 
 def _notification(

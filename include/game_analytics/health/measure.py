@@ -69,6 +69,7 @@ def warehouse_measurements(client, settings: Settings, now: datetime) -> list[Me
         settings,
         now_ts=sql_literal(_utc(now)),
         dlq_rate_runs=int(settings.health_dlq_rate_runs),
+        horizon_days=int(settings.alert_horizon_days),
         reasons=[reason.value for reason in Reason],
         event_groups=list(EVENT_GROUPS),
         dag_ids=list(WATCHED_DAGS),

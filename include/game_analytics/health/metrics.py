@@ -9,6 +9,7 @@ Prometheus gauge ``game_analytics_<name>`` with ``subject`` under the label name
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 PROMETHEUS_PREFIX = "game_analytics_"
 
@@ -40,11 +41,29 @@ METRICS = {
             "Per day D with events but no successful daily run: now - the end of D",
             "day",
         ),
-        Metric("failed_checks", "Offending rows of each fail check that failed in the last 7 days", "check"),
-        Metric("warned_checks", "Offending rows of each warn check that warned in the last 7 days", "check"),
-        Metric("dag_run_failed", "1 when the latest finished run of a pipeline DAG failed, else 0", "dag_id"),
+        Metric(
+            "failed_checks",
+            "Offending rows of each fail check that failed on a day within GA_ALERT_HORIZON_DAYS (check@day)",
+            "check",
+        ),
+        Metric(
+            "warned_checks",
+            "Offending rows of each warn check that warned on a day within GA_ALERT_HORIZON_DAYS (check@day)",
+            "check",
+        ),
+        Metric(
+            "dag_run_failed",
+            "1 when the latest run failed: of each day D of the daily DAG (dag@D, within the horizon), of the "
+            "other pipeline DAGs (dag); else 0",
+            "dag_id",
+        ),
     )
 }
+
+
+def horizon_start(now: datetime, horizon_days: int) -> date:
+    """The first day whose failures are measured at ``now`` (measure.sql's horizon): now's UTC day - horizon_days."""
+    return now.astimezone(UTC).date() - timedelta(days=horizon_days)
 
 
 def prometheus_name(metric: str) -> str:

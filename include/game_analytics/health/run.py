@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +27,7 @@ class HealthReport:
     firing: list[str] = field(default_factory=list)  # "<rule>[<subject>]" of every alert firing after this run
     notifications_created: int = 0
     notifications_delivered: int = 0
+    outcomes_reconciled: list[str] = field(default_factory=list)  # "<dag> <run_id> <state>" recorded from Airflow
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -47,15 +48,21 @@ def run_health_check(
     now: datetime,
     kafka_config: dict | None,
     deliver: Callable[[dict], None],
+    airflow_runs: Sequence | None = None,
 ) -> HealthReport:
-    """Measure, record, evaluate and notify for the instant ``now`` (timezone-aware UTC)."""
+    """Measure, record, evaluate and notify for the instant ``now`` (timezone-aware UTC). ``airflow_runs``: the
+    finished runs Airflow knows (health/reconcile.py ``AirflowRun``), whose outcomes are recorded first where a
+    callback's write is missing; None when the caller cannot ask Airflow (tests of the other steps)."""
     from game_analytics.health.alert_store import evaluate_alerts
     from game_analytics.health.measure import measure, record_measurements, refresh_event_volume
+    from game_analytics.health.reconcile import reconcile_outcomes
 
     now = measured_instant(now)
     started = time.monotonic()
     timings: dict[str, float] = {}
     laps = Laps(timings)
+    reconciled = reconcile_outcomes(client, settings, now, airflow_runs or [])
+    laps.lap("reconcile")
     refresh_event_volume(client, settings, now)
     laps.lap("event_volume")
     measurements = measure(client, settings, now, kafka_config)
@@ -70,6 +77,7 @@ def run_health_check(
         firing=[f"{a.rule}[{a.subject}]" if a.subject else a.rule for a in alerts.firing],
         notifications_created=alerts.created,
         notifications_delivered=alerts.delivered,
+        outcomes_reconciled=[f"{r.dag_id} {r.run_id} {r.state}" for r in reconciled],
         seconds=round(time.monotonic() - started, 3),
         timings=timings,
     )
