@@ -1,7 +1,5 @@
 {#- The recorded state of each run of the given DAGs that finished in (since, now]: what health/reconcile.py
-    compares with the runs Airflow knows. Bounded to the partitions of the horizon. Sample values for sqlfluff: -#}
--- sqlfluff:templater:jinja:context:now:2026-01-02T12:30:00+00:00
--- sqlfluff:templater:jinja:context:dag_ids:["game_events_ingest", "game_analytics_daily"]
+    compares with the runs Airflow knows. Bounded to the partitions of the horizon (sample values: .sqlfluff). -#}
 SELECT
     dag_id,
     run_id,

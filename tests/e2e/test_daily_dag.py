@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from game_analytics.config import load_settings
-from game_analytics.dag_defaults import DAILY_DAG
+from game_analytics.dag_defaults import DAILY_DAG, HEALTH_DAG
 from game_analytics.daily.days import last_completable_day, last_sunday_on_or_before
 from game_analytics.localstack.airflow_api import AirflowApi
 from game_analytics.localstack.demo import (
@@ -29,6 +29,7 @@ from game_analytics.localstack.demo import (
 )
 from game_analytics.storage import local_path
 from game_analytics.warehouse.client import bigquery_client, query_rows
+from tests.conftest import CRASH_AT_FILE
 from tests.e2e.driving import METRIC_TABLES, airflow_cli, metric_rows, wait_for_no_backfill
 
 pytestmark = pytest.mark.airflow_e2e
@@ -134,6 +135,49 @@ def test_backfill_three_days_succeeds_and_sunday_trains(loaded, tmp_path):
     results = f"SELECT DISTINCT CAST(day AS STRING) AS day FROM {table} WHERE day >= '{names[0]}'"
     checked = query_rows(client, results)
     assert set(names) <= {row["day"] for row in checked}
+
+
+def _health_run(api: AirflowApi) -> dict:
+    """A run of pipeline_health through the scheduler (its task asks Airflow's runs through the Task SDK)."""
+    run = api.run_now(HEALTH_DAG, timeout=300)
+    assert run["state"] == "success", run
+    return api.xcom(HEALTH_DAG, run["dag_run_id"], "check_health")
+
+
+def test_lost_callback_writes_are_recorded_from_airflow_run_states(loaded):
+    """Issue 18, item 2, through the real scheduler: Saturday's success callback's write is lost (its row deleted:
+    no callback runs again for it), and Friday's run is marked failed through the REST API with its failure
+    callback's write dropped (skip point, in case the API runs it). The next health run asks Airflow (Task SDK):
+    Saturday is recorded as succeeded (no false daily_metrics_late), Friday as failed (airflow_dag_failed fires for
+    Friday alone: the subject is the DAG and the day). Friday marked succeeded again: recorded, resolved."""
+    api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
+    friday, saturday = (d.isoformat() for d in BACKFILL_DAYS[:2])
+    runs = api.runs_by_day(DAILY_DAG, [friday, saturday])
+    assert {d: r["state"] for d, r in runs.items()} == {friday: "success", saturday: "success"}
+    client, outcomes = bigquery_client(loaded), loaded.table("dag_run_outcomes")
+    recorded = (
+        f"SELECT run_id, state FROM {outcomes} WHERE dag_id = '{DAILY_DAG}' AND day IN ('{friday}', '{saturday}')"
+    )
+    client.query(f"DELETE FROM {outcomes} WHERE run_id = '{runs[saturday]['dag_run_id']}'").result()
+    friday_path = f"/api/v2/dags/{DAILY_DAG}/dagRuns/{urllib.parse.quote(runs[friday]['dag_run_id'], safe='')}"
+    try:
+        CRASH_AT_FILE.write_text("skip:dag_run_outcome.failed")
+        api.patch(friday_path, {"state": "failed"})
+        report = _health_run(api)
+        states = {row["run_id"]: row["state"] for row in query_rows(client, f"{recorded} AND finished_at IS NOT NULL")}
+        assert states == {runs[saturday]["dag_run_id"]: "success", runs[friday]["dag_run_id"]: "failed"}, states
+        assert f"airflow_dag_failed[{DAILY_DAG}@{friday}]" in report["firing"], report
+        assert f"airflow_dag_failed[{DAILY_DAG}@{saturday}]" not in report["firing"]
+        assert f"daily_metrics_late[{saturday}]" not in report["firing"], report
+        CRASH_AT_FILE.write_text("skip:dag_run_outcome.success")
+        api.patch(friday_path, {"state": "success"})
+        report = _health_run(api)
+        assert not [f for f in report["firing"] if f.startswith(f"airflow_dag_failed[{DAILY_DAG}@")], report
+        states = {row["run_id"]: row["state"] for row in query_rows(client, recorded)}
+        assert states[runs[friday]["dag_run_id"]] == "success"
+    finally:
+        CRASH_AT_FILE.unlink(missing_ok=True)
+        api.patch(friday_path, {"state": "success"})
 
 
 def test_an_unfinished_backfill_of_an_earlier_start_does_not_block_a_new_one(loaded):

@@ -19,7 +19,9 @@ from tests.sql.rows import Warehouse
 
 RUN_PREFIX = "ui-test-"
 CHECK_TABLE = "ui_test_table"  # check_results rows of this test, never a real table's
-ALERTS = [("high_kafka_lag", "3", "firing"), ("data_freshness", "", "resolved")]
+# An expired alert: a check of a day older than the alert horizon that nobody fixed (the page lists it apart).
+EXPIRED = ("check_failed", "level_metrics.rates_in_unit_interval@2026-01-01", "expired")
+ALERTS = [("high_kafka_lag", "3", "firing"), ("data_freshness", "", "resolved"), EXPIRED]
 LAGS = {"0": 12.0, "1": 0.0, "2": 4_500.0, "3": 123_456.0, "4": 7.0, "5": 0.0, "6": 90.0, "7": 1.0}
 
 
@@ -81,7 +83,7 @@ def build(now: datetime) -> Seed:
             "threshold": 100_000.0 if rule == "high_kafka_lag" else 3600.0,
             "message": f"partition 3 is {LAGS['3']:.0f} messages behind (threshold 100000)",
             "fired_at": measured_at - timedelta(minutes=15),
-            "resolved_at": None if status == "firing" else measured_at,
+            "resolved_at": measured_at if status == "resolved" else None,
             "last_notified_at": measured_at - timedelta(minutes=15),
             "updated_at": measured_at,
         }

@@ -75,8 +75,24 @@ def test_warehouse_text_cannot_inject_markup():
     snapshot.run_days = [date(2028, 2, 28)]
     snapshot.checks = [CheckResult(date(2028, 2, 28), "t", evil, "warn", "warn", evil, 1, [{"v": evil}])]
     snapshot.alerts = [FiringAlert("check_warned", evil, "warning", 1.0, 0.0, evil, NOW)]
+    snapshot.expired = [FiringAlert("check_failed", evil, "high", 1.0, 0.0, evil, NOW)]
     html = render_page(snapshot, RULES, "/pipeline-health")
     assert "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_expired_alerts_are_listed_apart_from_the_firing_ones_and_in_the_json():
+    subject = "level_metrics.volume@2028-01-15"
+    snapshot = HealthSnapshot(NOW, NOW, {})
+    assert "data-expired-count" not in render_page(snapshot, RULES, "/pipeline-health")  # nothing expired: no list
+    snapshot.expired = [FiringAlert("check_failed", subject, "high", 3.0, 0.0, "expired, not fixed: ...", NOW)]
+    html = render_page(snapshot, RULES, "/pipeline-health")
+    assert 'data-expired-count="1"' in html and f'data-expired="check_failed" data-subject="{subject}"' in html
+    assert 'data-alerts="0"' in html  # not among the alerts firing now
+    body = summary(snapshot, RULES)
+    assert body["alerts_expired"] == [
+        {"rule": "check_failed", "subject": subject, "message": "expired, not fixed: ...", "fired_at": NOW.isoformat()}
+    ]
+    assert body["alerts_firing"] == []
 
 
 def test_the_summary_and_the_page_agree_on_the_tiles():

@@ -3,7 +3,8 @@
 The ``pipeline_health`` DAG measures and evaluates; the page only reads what it persisted (so the page, the API and
 Prometheus agree with the alerts, and a page view never queries the raw topic or recomputes a measurement):
 the latest measurements (one health run, the newest ``measured_at``), the hourly event volume of the last 24 h, the
-last 7 days of daily runs with every check's result, and the alerts firing now. Every read filters the partitions it
+last 7 days of daily runs with every check's result, the alerts firing now and the expired ones (a day's failure
+older than the alert horizon, never fixed). Every read filters the partitions it
 needs (a window ending at ``now``); ``now`` is an argument, so tests choose the instant.
 """
 
@@ -79,6 +80,7 @@ class HealthSnapshot:
     runs: dict[date, DailyRun] = field(default_factory=dict)  # the latest finished run of each day D
     checks: list[CheckResult] = field(default_factory=list)
     alerts: list[FiringAlert] = field(default_factory=list)
+    expired: list[FiringAlert] = field(default_factory=list)  # older than the horizon, not fixed, not notified
 
     def value(self, metric: str, subject: str = "") -> float | None:
         return self.measurements.get(metric, {}).get(subject)
@@ -104,6 +106,7 @@ def _timestamp(value: datetime, round_up: bool = False) -> str:
 def read_snapshot(client, settings: Settings, now: datetime) -> HealthSnapshot:
     """Everything the page shows as of ``now`` (timezone-aware UTC)."""
     snapshot = read_metrics_snapshot(client, settings, now)
+    snapshot.expired = _alerts_with_status(client, settings, "expired")
     _read_volume(client, settings, snapshot)
     _read_runs_and_checks(client, settings, snapshot)
     return snapshot
@@ -113,7 +116,12 @@ def read_metrics_snapshot(client, settings: Settings, now: datetime) -> HealthSn
     """What ``/metrics`` exposes: the latest measurements and the alerts firing (two small reads per scrape)."""
     snapshot = HealthSnapshot(now=now, measured_at=None)
     _read_measurements(client, settings, snapshot)
-    snapshot.alerts = [
+    snapshot.alerts = _alerts_with_status(client, settings, "firing")
+    return snapshot
+
+
+def _alerts_with_status(client, settings: Settings, status: str) -> list[FiringAlert]:
+    return [
         FiringAlert(
             rule=row["rule"],
             subject=row["subject"],
@@ -123,9 +131,8 @@ def read_metrics_snapshot(client, settings: Settings, now: datetime) -> HealthSn
             message=row["message"] or "",
             fired_at=row["fired_at"],
         )
-        for row in query_rows(client, render_sql("alert_state/firing.sql", settings))
+        for row in query_rows(client, render_sql("alert_state/with_status.sql", settings, status=status))
     ]
-    return snapshot
 
 
 def _read_measurements(client, settings: Settings, snapshot: HealthSnapshot) -> None:

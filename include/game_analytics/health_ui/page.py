@@ -92,6 +92,23 @@ def _alerts(snapshot: HealthSnapshot, runbooks_url: str) -> str:
     return f'<ul data-alerts="{len(items)}">{"".join(items)}</ul>'
 
 
+def _expired(snapshot: HealthSnapshot, runbooks_url: str) -> str:
+    """The failures older than the alert horizon that nobody fixed: no longer notified, never called resolved."""
+    if not snapshot.expired:
+        return ""
+    items = "".join(
+        f'<li data-expired="{_e(a.rule)}" data-subject="{_e(a.subject)}">'
+        f'<a href="{runbooks_url}#{_e(a.rule)}">{_e(a.rule)}</a> · {_e(a.subject)}'
+        f'<div class="msg">fired {_e(_utc(a.fired_at))}; {_e(a.message)}</div></li>'
+        for a in snapshot.expired
+    )
+    return (
+        '<section class="card alerts" style="margin-bottom:12px"><h2>Older than the alert horizon, not fixed '
+        f'(GA_ALERT_HORIZON_DAYS; no longer notified)</h2><ul data-expired-count="{len(snapshot.expired)}">'
+        f"{items}</ul></section>"
+    )
+
+
 def _runs(snapshot: HealthSnapshot) -> str:
     days = list(reversed(snapshot.run_days))  # oldest to newest, left to right, like the chart
     results = {(c.name, c.day): c for c in snapshot.checks}
@@ -165,6 +182,7 @@ measured {_e(_utc(snapshot.measured_at))}{_e(age)} · page at {_e(_utc(snapshot.
 <section class="card"><h2>Events per hour, last 24 h</h2>{chart}</section>
 <section class="card alerts"><h2>Alerts firing now</h2>{_alerts(snapshot, runbooks_url)}</section>
 </div>
+{_expired(snapshot, runbooks_url)}
 <section class="card" style="margin-bottom:12px"><h2>Daily runs and checks, last 7 days (day D)</h2>
 {_runs(snapshot)}</section>
 <section class="card"><h2>Warnings and failures</h2>{_problems(snapshot)}</section>
@@ -219,5 +237,9 @@ def summary(snapshot: HealthSnapshot, rules: dict[str, Rule]) -> dict:
                 "runbook": f"{RUNBOOKS_PATH}#{a.rule}",
             }
             for a in snapshot.alerts
+        ],
+        "alerts_expired": [
+            {"rule": a.rule, "subject": a.subject, "message": a.message, "fired_at": iso(a.fired_at)}
+            for a in snapshot.expired
         ],
     }
