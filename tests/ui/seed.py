@@ -81,7 +81,11 @@ def build(now: datetime) -> Seed:
             "severity": "critical",
             "value": LAGS["3"] if rule == "high_kafka_lag" else 4000.0,
             "threshold": 100_000.0 if rule == "high_kafka_lag" else 3600.0,
-            "message": f"partition 3 is {LAGS['3']:.0f} messages behind (threshold 100000)",
+            "message": (
+                f"partition 3 is {LAGS['3']:.0f} messages behind (threshold 100000)"
+                if status != "expired"
+                else f"expired, not fixed: {subject} is older than the horizon. Last: check {subject} failed"
+            ),
             "fired_at": measured_at - timedelta(minutes=15),
             "resolved_at": measured_at if status == "resolved" else None,
             "last_notified_at": measured_at - timedelta(minutes=15),
