@@ -15,7 +15,7 @@ import duckdb
 import fastavro
 import pytest
 
-import game_analytics.ingest.validate as validate
+import game_analytics.ingest.enrichment as enrichment
 from game_analytics.events.avro import confluent_header
 from game_analytics.events.contract import EventType
 from game_analytics.events.reasons import Reason
@@ -104,14 +104,14 @@ def test_strings_that_look_like_nan_or_trailing_commas_are_fine(tmp_path):
 
 def test_a_message_the_code_fails_on_is_isolated_and_dead_lettered(tmp_path, monkeypatch):
     """A defect in validation or enrichment costs the one message that triggers it, not the batch."""
-    real = validate.lookup_device
+    real = enrichment.lookup_device
 
     def lookup_device(model):
         if model == "Crash-9000":
             raise KeyError(model)
         return real(model)
 
-    monkeypatch.setattr(validate, "lookup_device", lookup_device)
+    monkeypatch.setattr(enrichment, "lookup_device", lookup_device)
     crash = GOOD.replace(b'"good"', b'"crash"').replace(b"}", b', "device_model": "Crash-9000"}')
     values = [GOOD.replace(b'"good"', b'"g%d"' % i) for i in range(7)]
     values[2:2] = [crash, _json(LEVEL_START, "{}")]
@@ -132,7 +132,7 @@ def test_a_batch_of_only_failing_messages_gives_only_dead_letters(tmp_path, monk
     def lookup_device(model):
         raise RuntimeError("lookup down")
 
-    monkeypatch.setattr(validate, "lookup_device", lookup_device)
+    monkeypatch.setattr(enrichment, "lookup_device", lookup_device)
     result, con = _prepare(tmp_path, [GOOD, GOOD.replace(b'"good"', b'"g2"'), b"x"])
     assert [d.reason for d in result.dead_letters] == [Reason.PROCESSING_ERROR] * 2 + [Reason.INVALID_ENCODING]
     assert result.rows == 0 and result.parquet_path is None
@@ -142,7 +142,7 @@ def test_infrastructure_errors_still_fail_the_batch(tmp_path, monkeypatch):
     def lookup_device(model):
         raise MemoryError
 
-    monkeypatch.setattr(validate, "lookup_device", lookup_device)
+    monkeypatch.setattr(enrichment, "lookup_device", lookup_device)
     with pytest.raises(MemoryError):
         _prepare(tmp_path, [GOOD])
 

@@ -4,8 +4,9 @@ Hypothesis builds batches of arbitrary bytes, JSON events with arbitrary JSON va
 ``parameters`` (NaN, Infinity, numbers beyond 64 bits, lone surrogate escapes, deep nesting, trailing commas), and
 Avro records of the shipped schema with arbitrary strings in every field (``parameters_json`` included) plus broken
 framings. For each batch: ``prepare_batch`` returns; rows + in-batch duplicates + dead letters = consumed; every
-dead letter has a reason code of :class:`Reason` and a text; every stored ``parameters`` is strict JSON. Server-free
-and derandomized, so CI runs the same examples every time.
+dead letter has a reason code of :class:`Reason` and a text; every stored ``parameters`` is strict JSON; and the
+validator's fast path changes nothing (every message's row and reason text are those of the precise path alone).
+Server-free and derandomized, so CI runs the same examples every time.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from game_analytics.events.contract import (
     sql_codes,
 )
 from game_analytics.events.reasons import Reason
-from game_analytics.ingest.batch import Messages, prepare_batch
+from game_analytics.ingest.batch import Messages, _columns, prepare_batch
+from game_analytics.ingest.validate import check_batch
 from game_analytics.schemas import GAME_EVENT_V1, SCHEMAS
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
@@ -169,3 +171,17 @@ def test_any_batch_is_prepared_and_every_message_accounted_for(tmp_path_factory,
     ).fetchall()
     for (price,) in prices:
         assert math.isfinite(float(price)) and float(price) >= 0
+
+
+@FUZZ
+@given(values=messages)
+def test_the_fast_path_gives_every_message_the_precise_paths_row(values):
+    batch = Messages("t", values, [None] * len(values), [0] * len(values), list(range(len(values))))
+    batch_in, _ = _columns(batch, None, SCHEMAS)
+    checked = []
+    for fast in (True, False):
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        check_batch(con, batch_in, NOW, timedelta(days=7), fast=fast)
+        checked.append(con.execute("SELECT * FROM checked ORDER BY idx").fetchall())
+    assert checked[0] == checked[1]

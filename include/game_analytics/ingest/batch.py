@@ -3,7 +3,7 @@
 A batch is columnar from the start (lists of values, keys, partitions, offsets appended by the consumer loop),
 so nothing per message happens in Python after consuming but Avro decoding: the values are classified on one
 joined buffer (:mod:`.decode`), validated and enriched in DuckDB, and the Parquet file is written straight from
-the enrichment query when the batch has no duplicate event_ids (:func:`.validate.enrich_batch`).
+the enrichment query when the batch has no duplicate event_ids (:func:`.enrichment.enrich_batch`).
 
 No message may stop a batch: when decoding, validating or enriching the whole batch raises anything but an
 infrastructure error, the batch is split in halves and each half prepared again, down to the single messages that
@@ -27,8 +27,9 @@ from game_analytics.config import load_settings
 from game_analytics.events.reasons import Reason
 from game_analytics.ingest.columns import int64_array, timestamp_ms_array
 from game_analytics.ingest.decode import Rejection, decode_values, error_text, text_or_base64
+from game_analytics.ingest.enrichment import enrich_batch
 from game_analytics.ingest.schema_registry import SchemaRegistryUnavailable
-from game_analytics.ingest.validate import check_batch, enrich_batch
+from game_analytics.ingest.validate import check_batch
 from game_analytics.schemas import SCHEMAS
 
 # Failures of the machine, not of a message: they fail the run (nothing is committed, the batch is read again).

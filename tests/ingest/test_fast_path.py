@@ -1,0 +1,100 @@
+"""Offline: the validator's fast path accepts only what the precise path accepts, with the same values, and a message
+it cannot vouch for still gets the precise path's exact reason and text (ingest/fast_path.py, ingest/validate.py).
+
+The fuzz test (test_prepare_fuzz.py) compares the two paths on arbitrary batches too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from game_analytics.ingest.batch import Messages, _columns
+from game_analytics.ingest.fast_path import strictly_typed
+from game_analytics.ingest.validate import check_batch
+from game_analytics.schemas import SCHEMAS
+
+NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
+TS = '"timestamp": "2026-11-02T10:00:00Z"'
+BASE = '"event_id": "e1", "user_id": "u", "event_type": 1001, ' + TS
+
+
+def _event(extra: str = "", base: str = BASE) -> bytes:
+    return ("{" + base + extra + "}").encode()
+
+
+# Valid messages the fast path takes (nothing in them is lenient or wrongly typed) ...
+VALID = [
+    _event(', "parameters": {"level_id": 3}'),
+    _event(', "parameters": {"level_id": 3}, "session_id": null, "platform": "iOS", "country": "de"'),
+    _event(', "parameters": {"level_id": 3, "note": "NaN, [1,] {\\"a\\": 1,}"}, "device_model": "Pixel \\"8\\""'),
+    _event(', "parameters": {"level_id": 3}, "event_name": "caf\u00e9 \\u00e9\\ud83d\\ude00 \\n"'),
+    _event(', "parameters": {"level_id": 3}, "unknown": [1, 2.5e3, {"x": null}]'),
+    _event(', "parameters": {"price_usd": 0.99}', BASE.replace("1001", "2001")),
+    _event(', "parameters": {"price_usd": 1e2}', BASE.replace("1001", "2001")),
+    _event(', "parameters": null', BASE.replace("1001", "3001")),
+    _event("", BASE.replace("1001", "3001")),
+    _event(', "parameters": {"level_id": 3}, "event_id": "second"'),  # a repeated key: the first one counts
+    b"  \n" + _event(', "parameters": {"level_id": 9223372036854775807}'),
+]
+# ... and messages it must leave to the precise path: (value, whether msgspec finds it strictly typed, the reason
+# the precise path gives it). A typed one is refused by the fast path's rules instead.
+REFUSED = [
+    (_event(', "parameters": {"level_id": 3}, "x": NaN'), False, "malformed_json"),
+    (_event(', "parameters": {"level_id": 3},'), False, "malformed_json"),
+    (_event(', "parameters": {"level_id": 3}, "note": "\\ud800"'), False, "malformed_json"),  # a lone surrogate
+    (_event(', "parameters": {"level_id": 3}, "country": 49'), False, None),  # an optional of another type: NULL
+    # A repeated key of another type: the first one counts, but msgspec checks both.
+    (_event(', "parameters": {"level_id": 3}, "event_id": 5'), False, None),
+    (_event(', "user_id": 7, "parameters": {"level_id": 3}', BASE.replace('"u"', "7")), False, "wrong_type"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace("1001", "1001.0")), False, "wrong_type"),
+    (_event(', "parameters": ' + "[" * 5000 + "]" * 5000), False, "wrong_type"),  # deeper than msgspec goes
+    (_event(', "parameters": [3]'), True, "wrong_type"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace('"e1"', '""')), True, "wrong_type"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace("1001", "18446744073709551615")), True,
+     "unknown_event_type"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace("1001", "4004")), True, "unknown_event_type"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace("Z", "")), True, "invalid_timestamp"),
+    (_event(', "parameters": {"level_id": 3}', BASE.replace("2026-11-02", "2025-11-02")), True, "timestamp_too_old"),
+    (_event(', "parameters": {"level_id": 9223372036854775808}'), True, "invalid_level_id"),
+    (_event(', "parameters": {"level_id": 3.0}'), True, "invalid_level_id"),
+    (_event(', "parameters": {"price_usd": "0.99"}', BASE.replace("1001", "2001")), True, "invalid_price"),
+    (b'{"event_id": "e1", "user_id": "u", "event_type": 1001, "timestamp": 5}', False, "wrong_type"),
+    (b'{"event_id": "e1", "user_id": "u"}', False, "missing_field"),
+    (b'{"event_id": "e1"', False, "malformed_json"),
+]  # fmt: skip
+VALUES = VALID + [value for value, _, _ in REFUSED]
+
+
+def _checked(values: list[bytes], fast: bool) -> list[tuple]:
+    messages = Messages("t", values, [None] * len(values), [0] * len(values), list(range(len(values))))
+    batch_in, _ = _columns(messages, None, SCHEMAS)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    check_batch(con, batch_in, NOW, timedelta(days=7), fast=fast)
+    return con.execute("SELECT * FROM checked ORDER BY idx").fetchall()
+
+
+def test_the_fast_path_takes_strictly_typed_objects_only():
+    messages = Messages("t", VALUES, [None] * len(VALUES), [0] * len(VALUES), list(range(len(VALUES))))
+    batch_in, _ = _columns(messages, None, SCHEMAS)
+    typed = strictly_typed(batch_in.column("v").combine_chunks()).to_pylist()
+    assert typed == [True] * len(VALID) + [is_typed for _, is_typed, _ in REFUSED]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_each_message_gets_the_precise_paths_reason(fast):
+    reasons = [row[3] for row in _checked(VALUES, fast)]
+    assert reasons == [None] * len(VALID) + [reason for _, _, reason in REFUSED]
+
+
+def test_both_paths_give_every_message_the_same_row_and_text():
+    fast, precise = _checked(VALUES, True), _checked(VALUES, False)
+    assert len(fast) == len(VALUES)
+    assert fast == precise
+    assert fast[VALID.index(_event(', "parameters": {"level_id": 3}, "event_id": "second"'))][4] == "e1"
+    texts = {row[-1] for row in fast if row[3] == "malformed_json"}
+    assert "not strict JSON: NaN is not a JSON value (NaN and Infinity are not JSON)" in texts
+    assert "not strict JSON: a trailing comma is not JSON" in texts
