@@ -133,7 +133,7 @@ def open_consumer(
 
 def collect(consumer, tracker: Tracker, max_messages: int, max_seconds: float) -> Messages:
     """Consume until ``max_messages``, ``max_seconds`` or every partition is at its end, whichever is first."""
-    from confluent_kafka import KafkaError
+    from confluent_kafka import KafkaError, Message
 
     messages = Messages(tracker.topic)
     values, keys, parts, offsets = messages.values, messages.keys, messages.partitions, messages.offsets
@@ -150,18 +150,18 @@ def collect(consumer, tracker: Tracker, max_messages: int, max_seconds: float) -
             if tracker.all_at_end():
                 break
             continue
-        # Column-wise comprehensions: about twice as fast as one loop of appends.
+        # Column-wise, each column one map() of the unbound method: about twice as fast as one loop of appends.
         errors = [m for m in chunk if m.error() is not None]
         if errors:
             for m in errors:
                 _handle_error(m, tracker, eof)
             chunk = [m for m in chunk if m.error() is None]
-        values += [m.value() for m in chunk]
-        keys += [m.key() for m in chunk]
-        parts += [m.partition() for m in chunk]
-        offsets += [m.offset() for m in chunk]
+        values += map(Message.value, chunk)
+        keys += map(Message.key, chunk)
+        parts += map(Message.partition, chunk)
+        offsets += map(Message.offset, chunk)
         # (type, ms): type 0 is TIMESTAMP_NOT_AVAILABLE. The validator's time checks are relative to this.
-        stamps += [t[1] if t[0] else None for t in (m.timestamp() for m in chunk)]
+        stamps += [t[1] if t[0] else None for t in map(Message.timestamp, chunk)]
         scanned = _advance(tracker, messages, scanned)
         if tracker.all_at_end():
             break
@@ -186,7 +186,9 @@ def _handle_error(m, tracker: Tracker, eof) -> None:
 def _advance(tracker: Tracker, messages: Messages, scanned: int) -> int:
     """Move each partition's position past the messages collected since ``scanned``; returns the new mark."""
     next_offsets = messages.next_offsets
-    for p, o in zip(messages.partitions[scanned:], messages.offsets[scanned:], strict=True):
+    # The last offset of each partition (a later pair replaces an earlier one), without a Python loop per message.
+    last = dict(zip(messages.partitions[scanned:], messages.offsets[scanned:], strict=True))
+    for p, o in last.items():
         next_offsets[p] = o + 1
     for p, o in next_offsets.items():
         tracker.partitions[p].position = o
