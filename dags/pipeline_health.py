@@ -35,7 +35,7 @@ def check_health(**context) -> dict:
     from airflow.providers.apache.kafka.hooks.base import KafkaBaseHook
 
     from game_analytics.config import load_settings
-    from game_analytics.health.airflow_runs import known_runs
+    from game_analytics.health.airflow_runs import known_runs_or_none
     from game_analytics.health.measure import WATCHED_DAGS
     from game_analytics.health.metrics import horizon_start
     from game_analytics.health.run import run_health_check
@@ -45,7 +45,7 @@ def check_health(**context) -> dict:
     settings = load_settings()
     kafka_config = KafkaBaseHook(kafka_config_id=settings.kafka_conn_id)._build_config()
     now = context["dag_run"].run_after
-    runs = known_runs(WATCHED_DAGS, horizon_start(now, settings.alert_horizon_days), now)  # Task SDK: no DB access
+    runs = known_runs_or_none(WATCHED_DAGS, horizon_start(now, settings.alert_horizon_days), now)  # Task SDK
     report = run_health_check(airflow_bigquery_client(settings), settings, now, kafka_config, deliver, runs)
     return report.to_dict()
 

@@ -13,8 +13,9 @@
       day, not the events table). A failure older than the horizon is not measured; the lifecycle marks its alert
       expired instead of resolved (health/lifecycle.py), and the page lists it.
     - dag_run_failed: the daily DAG per day D (subject <dag>@<D>, the latest run of D), the others per DAG (the
-      latest run); daily_metrics_late: each day with events and no successful run of it, from the first day the
-      daily DAG ran within the horizon (days before it predate the pipeline), or the last 3 days if it never ran.
+      latest run; a daily run without a logical date: the DAG, until a later daily run succeeds);
+      daily_metrics_late: each day with events and no successful run of it, from the first day the daily DAG ran
+      (its outcomes of twice the horizon: days before predate the pipeline), or the last 3 days if it never ran.
     With no event or run in its window, freshness and the time since the last run are at least the window's
     length (the window's start is used): nothing seen is as bad as the oldest thing the query may look at; but
     only once ingestion has ever succeeded (ingestion_watermarks holds a row of the topic: every ingestion run that
@@ -76,33 +77,53 @@ daily_successes AS (
     WHERE dag_id = {{ daily_dag | sql_string }} AND state = 'success' AND day IS NOT NULL
 ),
 
-{# The latest run of each subject: of each day D for the daily DAG, of the DAG for the others. #}
+{# The latest run of each subject: of each day D for the daily DAG, of the DAG for the others. A daily run without
+   a logical date (no day) is its own subject, below. #}
 latest_outcomes AS (
     SELECT
         subject AS outcome_subject,
         state
     FROM outcomes
-    WHERE day IS NULL OR day >= {{ horizon_start }}
+    WHERE
+        (day IS NULL AND dag_id != {{ daily_dag | sql_string }})
+        OR (day IS NOT NULL AND day >= {{ horizon_start }})
     QUALIFY ROW_NUMBER() OVER (PARTITION BY subject ORDER BY finished_at DESC, run_id DESC) = 1
 ),
 
+{# A failed daily run without a logical date processed no day: it fires (subject: the DAG) until any later daily
+   run succeeds. #}
+dayless_daily AS (
+    SELECT
+        state,
+        finished_at
+    FROM outcomes
+    WHERE dag_id = {{ daily_dag | sql_string }} AND day IS NULL
+    QUALIFY ROW_NUMBER() OVER (ORDER BY finished_at DESC, run_id DESC) = 1
+),
+
 {# Days with events: the live counts of the horizon's days, and the stored events of the last 3 (a deployment
-   older than live_event_counts has only those). #}
+   older than live_event_counts has only those); what had been counted by now. #}
 event_days AS (
     SELECT DISTINCT event_date
     FROM `{{ project }}.{{ dataset }}.live_event_counts`
-    WHERE event_date BETWEEN {{ horizon_start }} AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+    WHERE
+        event_date BETWEEN {{ horizon_start }} AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
+        AND added_at <= {{ now_ts }}
     UNION DISTINCT
     SELECT event_date
     FROM recent_events
     WHERE event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
 ),
 
-{# The days a daily run is expected for: from the first day the daily DAG ran (within the horizon). #}
+{# The days a daily run is expected for: from the first day the daily DAG ran, looked for over twice the horizon
+   (a small table: a few rows a day), so that day does not move forward while the days after it are watched. #}
 expected_from AS (
     SELECT COALESCE(MIN(day), DATE_SUB({{ today }}, INTERVAL 3 DAY)) AS first_day
-    FROM outcomes
-    WHERE dag_id = {{ daily_dag | sql_string }} AND day >= {{ horizon_start }}
+    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
+    WHERE
+        finished_at > TIMESTAMP(DATE_SUB({{ today }}, INTERVAL {{ 2 * horizon_days }} DAY))
+        AND finished_at <= {{ now_ts }}
+        AND dag_id = {{ daily_dag | sql_string }}
 ),
 
 {# Each shard's rate over all its attempts (tries run one after the other): their rates weighted by their seconds,
@@ -276,4 +297,24 @@ SELECT
     latest.outcome_subject AS subject,
     IF(latest.state = 'failed', 1, 0) AS value
 FROM latest_outcomes AS latest
-WHERE STARTS_WITH(latest.outcome_subject, {{ daily_dag | sql_string }})
+WHERE STARTS_WITH(latest.outcome_subject, {{ (daily_dag ~ "@") | sql_string }})
+
+UNION ALL
+
+SELECT
+    'dag_run_failed' AS metric,
+    {{ daily_dag | sql_string }} AS subject,
+    IF(
+        dayless.state = 'failed'
+        AND NOT EXISTS (
+            SELECT 1
+            FROM outcomes AS later
+            WHERE
+                later.dag_id = {{ daily_dag | sql_string }}
+                AND later.state = 'success'
+                AND later.finished_at > dayless.finished_at
+        ),
+        1,
+        0
+    ) AS value
+FROM dayless_daily AS dayless

@@ -147,3 +147,13 @@ def test_a_failure_that_leaves_the_horizon_unfixed_expires_and_is_never_called_r
         and subject_day("3") is None
         and subject_day("x@2024-02-30") is None
     )
+
+
+def test_a_warning_expires_listed_but_without_a_notification():
+    """A warned check is rarely "fixed": when its day leaves the horizon it expires quietly (the page lists it)."""
+    warned = Rule("check_warned", "warned_checks", 0.0, "warning", "A check warned", "{subject}: {value:.0f}")
+    subject = "level_metrics.volume@2024-01-30"
+    first = advance([warned], [M("warned_checks", subject, 2)], [], T0, 4.0, horizon_start=date(2024, 1, 30))
+    later = advance([warned], [], first.states, T0 + timedelta(days=1), 4.0, horizon_start=date(2024, 1, 31))
+    assert kinds(first.notifications) == [(subject, FIRING)] and later.notifications == []
+    assert [s.status for s in later.states] == [EXPIRED]

@@ -181,3 +181,29 @@ def test_an_instant_with_microseconds_is_marked_delivered_once(warehouse, alert_
     assert run(warehouse, alert_settings, now, M("dlq_rate", "", 0.5)).delivered == 1
     assert run(warehouse, alert_settings, now + timedelta(minutes=5), M("dlq_rate", "", 0.5)).delivered == 0
     assert len(receiver.received()) == 1
+
+
+def test_a_failed_day_expires_past_the_horizon_then_its_later_success_resolves_it(warehouse, alert_settings, receiver):
+    """Issue 18 through the store and the receiver: a daily run's failure of D fires (callback), stays firing while D
+    is within the horizon, expires (one notice, "not fixed") once D is older, and a successful backfill of D then
+    resolves it from its success callback (no health run measures D any more)."""
+    from types import SimpleNamespace
+
+    from game_analytics.health.dag_callbacks import _resolve_a_day_beyond_the_horizon, fire_dag_failed
+
+    settings = dataclasses.replace(alert_settings, alert_horizon_days=2, alert_reminder_hours=0)
+    day = (T0 - timedelta(days=1)).date()
+    context = {"dag": SimpleNamespace(dag_id="game_analytics_daily"), "run_id": "scheduled__d", "reason": "x",
+               "dag_run": SimpleNamespace(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC))}  # fmt: skip
+    subject = f"game_analytics_daily@{day}"
+    fire_dag_failed(context, settings, warehouse, now=T0)
+    run(warehouse, settings, T0 + timedelta(days=1), M("dag_run_failed", subject, 1.0))  # D within the horizon
+    expired_at = T0 + timedelta(days=3)  # the horizon starts after D: D is not measured any more
+    assert run(warehouse, settings, expired_at).firing == []
+    assert [(s.subject, s.status) for s in read_states(warehouse, settings)] == [(subject, "expired")]
+    assert run(warehouse, settings, expired_at + timedelta(minutes=5)).created == 0  # stays expired, quietly
+    _resolve_a_day_beyond_the_horizon(context, settings, warehouse, now=expired_at + timedelta(hours=1))
+    assert [(b["subject"], b["kind"]) for b in receiver.received()] == [
+        (subject, "firing"), (subject, "expired"), (subject, "resolved"),
+    ]  # fmt: skip
+    assert [(s.subject, s.status) for s in read_states(warehouse, settings)] == [(subject, "resolved")]

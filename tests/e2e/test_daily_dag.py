@@ -145,31 +145,37 @@ def _health_run(api: AirflowApi) -> dict:
 
 
 def test_lost_callback_writes_are_recorded_from_airflow_run_states(loaded):
-    """Issue 18, item 2, through the real scheduler: Saturday's success callback's write is lost (its row deleted:
-    no callback runs again for it), and Friday's run is marked failed through the REST API with its failure
-    callback's write dropped (skip point, in case the API runs it). The next health run asks Airflow (Task SDK):
-    Saturday is recorded as succeeded (no false daily_metrics_late), Friday as failed (airflow_dag_failed fires for
-    Friday alone: the subject is the DAG and the day). Friday marked succeeded again: recorded, resolved."""
+    """Issue 18, item 2, through the real scheduler and dag-processor. Saturday's success callback's write is
+    dropped (skip point; its first row deleted, then the run re-finished by clearing one task): no outcome of it.
+    Friday's run is marked failed through the REST API, which runs no callback on 3.3: a failure nobody recorded.
+    The next health run asks Airflow (Task SDK): Saturday is recorded as succeeded (no false daily_metrics_late),
+    Friday as failed (airflow_dag_failed fires for Friday alone: the subject is the DAG and the day). Friday
+    marked succeeded again: recorded, and resolved."""
     api = AirflowApi(int(os.environ["AIRFLOW__API__PORT"]))
     friday, saturday = (d.isoformat() for d in BACKFILL_DAYS[:2])
     runs = api.runs_by_day(DAILY_DAG, [friday, saturday])
     assert {d: r["state"] for d, r in runs.items()} == {friday: "success", saturday: "success"}
     client, outcomes = bigquery_client(loaded), loaded.table("dag_run_outcomes")
-    recorded = (
-        f"SELECT run_id, state FROM {outcomes} WHERE dag_id = '{DAILY_DAG}' AND day IN ('{friday}', '{saturday}')"
-    )
-    client.query(f"DELETE FROM {outcomes} WHERE run_id = '{runs[saturday]['dag_run_id']}'").result()
+    recorded = f"SELECT run_id, state FROM {outcomes} WHERE dag_id = '{DAILY_DAG}' "
+    recorded += f"AND day IN ('{friday}', '{saturday}')"
     friday_path = f"/api/v2/dags/{DAILY_DAG}/dagRuns/{urllib.parse.quote(runs[friday]['dag_run_id'], safe='')}"
     try:
-        CRASH_AT_FILE.write_text("skip:dag_run_outcome.failed")
+        client.query(f"DELETE FROM {outcomes} WHERE run_id = '{runs[saturday]['dag_run_id']}'").result()
+        CRASH_AT_FILE.write_text(f"skip:dag_run_outcome.{DAILY_DAG}.success")
+        airflow_cli("tasks", "clear", DAILY_DAG, "-t", "^trigger_ml_training$", "-s", saturday, "-e", saturday, "-y")
+        assert api.wait_for_run(DAILY_DAG, runs[saturday]["dag_run_id"], timeout=300)["state"] == "success"
+        deadline = time.monotonic() + 120
+        while CRASH_AT_FILE.exists() and time.monotonic() < deadline:  # the dag-processor runs the callback
+            time.sleep(0.5)
+        assert not CRASH_AT_FILE.exists(), "the success callback never ran, so nothing was dropped"
         api.patch(friday_path, {"state": "failed"})
         report = _health_run(api)
-        states = {row["run_id"]: row["state"] for row in query_rows(client, f"{recorded} AND finished_at IS NOT NULL")}
+        states = {row["run_id"]: row["state"] for row in query_rows(client, recorded)}
         assert states == {runs[saturday]["dag_run_id"]: "success", runs[friday]["dag_run_id"]: "failed"}, states
+        assert report["reconciled_with_airflow"], report
         assert f"airflow_dag_failed[{DAILY_DAG}@{friday}]" in report["firing"], report
         assert f"airflow_dag_failed[{DAILY_DAG}@{saturday}]" not in report["firing"]
         assert f"daily_metrics_late[{saturday}]" not in report["firing"], report
-        CRASH_AT_FILE.write_text("skip:dag_run_outcome.success")
         api.patch(friday_path, {"state": "success"})
         report = _health_run(api)
         assert not [f for f in report["firing"] if f.startswith(f"airflow_dag_failed[{DAILY_DAG}@")], report

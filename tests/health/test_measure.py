@@ -212,3 +212,31 @@ def test_now_must_be_aware(warehouse, settings):
     with pytest.raises(ValueError, match="timezone"):
         measure(warehouse, settings, datetime(2026, 3, 10, 12, 0))
     assert measure(warehouse, settings, datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("now", INSTANTS[:3], ids=INSTANT_IDS[:3])
+def test_the_first_expected_day_does_not_move_while_the_days_after_it_are_watched(warehouse, settings, now):
+    """The daily DAG ran D-30 (its run ended on D-29) and D-26; D-29 .. D-27 had events and no run. A day later D-30
+    is older than the horizon: the late days after it must stay late (not resolve because the first day moved)."""
+    today = midnight(now)
+    Warehouse(warehouse, settings).insert(
+        "live_event_counts", [live_counts(today - n * DAY + HOUR) for n in (29, 28, 27)]
+    )
+    for n in (30, 26):
+        record_dag_run_outcome(warehouse, settings, DAILY_DAG, f"d{n}", (today - n * DAY).date(), "success", "",
+                               today - (n - 1) * DAY + HOUR)  # fmt: skip
+    late = lambda at: set(by_subject(measure(warehouse, settings, at), "daily_metrics_late_seconds"))  # noqa: E731
+    expected = {(today - n * DAY).date().isoformat() for n in (29, 28, 27)}
+    assert late(now) == expected
+    assert late(now + DAY) == expected
+
+
+@pytest.mark.parametrize("now", INSTANTS[:3], ids=INSTANT_IDS[:3])
+def test_a_daily_run_without_a_day_fires_for_the_dag_until_a_later_daily_run_succeeds(warehouse, settings, now):
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "manual", None, "failed", "wait_for_events", now - HOUR)
+    failed = by_subject(measure(warehouse, settings, now), "dag_run_failed")
+    assert failed[DAILY_DAG] == 1
+    day = (midnight(now) - DAY).date()
+    record_dag_run_outcome(warehouse, settings, DAILY_DAG, "d1", day, "success", "", now - MINUTE)
+    failed = by_subject(measure(warehouse, settings, now), "dag_run_failed")
+    assert failed[DAILY_DAG] == 0 and failed[f"{DAILY_DAG}@{day}"] == 0

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from game_analytics.dag_defaults import DAILY_DAG, HEALTH_DAG, INGEST_DAG
-from game_analytics.health.airflow_runs import known_runs
+from game_analytics.health.airflow_runs import known_runs, known_runs_or_none
 from game_analytics.health.reconcile import AirflowRun, reconcile_outcomes, to_record
 from game_analytics.health.records import record_dag_run_outcome
 from game_analytics.health.run import run_health_check
@@ -90,33 +90,57 @@ def test_only_runs_missing_or_recorded_with_another_state_are_written():
 
 
 def test_the_runs_asked_of_airflow_are_each_horizon_day_of_the_daily_dag_and_the_latest_of_the_others():
-    """known_runs with a stand-in for the Task SDK's GetPreviousDagRun (the execution API: latest run of the DAG
-    whose logical date is before the given one), at Feb 29 00:30 UTC."""
+    """known_runs with a stand-in for the Task SDK's GetPreviousDagRun (the execution API: the latest run of the DAG
+    whose logical date is before the given one), at Feb 29 00:30 UTC, horizon from Feb 26."""
     now = datetime(2028, 2, 29, 0, 30, tzinfo=UTC)
     midnight_of = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC)  # noqa: E731
-    daily = {  # logical day -> state of its run
-        date(2028, 2, 26): "success", date(2028, 2, 27): "failed", date(2028, 2, 28): "running",
-    }  # fmt: skip
+    daily = [  # (logical date, run id, state, end date) of every daily run
+        (midnight_of(date(2028, 2, 25)), "r25", "failed", now - 4 * DAY),  # before the horizon's first day
+        (midnight_of(date(2028, 2, 26)), "r26", "success", now - 2 * DAY),
+        (midnight_of(date(2028, 2, 27)), "r27", "failed", now - DAY),
+        (midnight_of(date(2028, 2, 27)) + 12 * HOUR, "m27", "success", now - HOUR),  # a manual run of Feb 27 too
+        (midnight_of(date(2028, 2, 28)), "r28", "running", None),
+        (midnight_of(date(2028, 2, 28)) + HOUR, "m28", "failed", None),  # marked failed, never ended: left out
+    ]
     asked = []
 
     def previous_run(dag_id, before, state):
         asked.append((dag_id, before, state))
         if dag_id == DAILY_DAG:
-            days = [d for d in daily if midnight_of(d) < before]
-            d = max(days, default=None)
-            return d and SimpleNamespace(run_id=f"r{d}", logical_date=midnight_of(d), state=daily[d], end_date=now)
+            found = [r for r in daily if r[0] < before]
+            if not found:
+                return None
+            logical, run_id, run_state, end = max(found)
+            return SimpleNamespace(run_id=run_id, logical_date=logical, state=run_state, end_date=end)
         if dag_id == INGEST_DAG and state == "failed":
-            return SimpleNamespace(run_id="i-failed", logical_date=now - HOUR, state="failed", end_date=None)
+            return SimpleNamespace(run_id="i-failed", logical_date=now - HOUR, state="failed", end_date=now - HOUR)
+        if dag_id == INGEST_DAG and state == "success":  # ended before the horizon: nothing reads it
+            return SimpleNamespace(run_id="i-old", logical_date=now - 9 * DAY, state="success", end_date=now - 9 * DAY)
         return None
 
     runs = known_runs([INGEST_DAG, DAILY_DAG], date(2028, 2, 26), now, previous_run)
     assert sorted((r.dag_id, r.run_id, r.day, r.state) for r in runs) == [
-        (DAILY_DAG, "r2028-02-26", date(2028, 2, 26), "success"),
-        (DAILY_DAG, "r2028-02-27", date(2028, 2, 27), "failed"),  # 02-28 is running; 02-29 has no run (02-28's)
+        (DAILY_DAG, "m27", date(2028, 2, 27), "success"),
+        (DAILY_DAG, "r26", date(2028, 2, 26), "success"),
+        (DAILY_DAG, "r27", date(2028, 2, 27), "failed"),
         (INGEST_DAG, "i-failed", None, "failed"),
     ]
-    assert [b for d, b, _ in asked if d == DAILY_DAG] == [midnight_of(date(2028, 2, 27 + n)) for n in range(3)] + [
-        midnight_of(date(2028, 3, 1))
-    ]
+    days_asked = [b for d, b, _ in asked if d == DAILY_DAG]
+    assert midnight_of(date(2028, 3, 1)) in days_asked and midnight_of(date(2028, 2, 26)) in days_asked
     assert {s for d, _, s in asked if d == INGEST_DAG} == {"failed", "success"}
-    assert next(r for r in runs if r.dag_id == INGEST_DAG).end_date == now  # no end date yet: now
+
+
+def test_when_airflow_does_not_answer_the_health_run_measures_without_reconciling():
+    def unreachable(*args):
+        raise ConnectionError("execution API down")
+
+    now = datetime(2028, 2, 29, tzinfo=UTC)
+    assert known_runs_or_none([INGEST_DAG], date(2028, 2, 26), now, unreachable) is None
+
+
+@pytest.mark.stack
+def test_a_health_run_without_airflow_runs_says_so(warehouse, settings):
+    report = run_health_check(warehouse, settings, INSTANTS[1], None, lambda body: None, None)
+    assert report.reconciled_with_airflow is False and report.outcomes_reconciled == []
+    report = run_health_check(warehouse, settings, INSTANTS[1], None, lambda body: None, [])
+    assert report.reconciled_with_airflow is True

@@ -10,8 +10,8 @@ A callback that cannot reach the warehouse is logged by Airflow and does not cha
 processor runs callbacks best effort, so the health run also reconciles the outcomes with the runs Airflow knows
 (health/reconcile.py): a lost callback neither hides a failure nor makes a day look late.
 
-Test hook: ``GA_CRASH_AT_FILE`` naming ``skip:dag_run_outcome.<state>`` drops one outcome write (crash_points.py),
-as a callback the dag-processor lost would.
+Test hook: ``GA_CRASH_AT_FILE`` naming ``skip:dag_run_outcome.<dag_id>.<state>`` drops one outcome write of that
+DAG (crash_points.py), as a callback the dag-processor lost would.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _record(context, state: str) -> None:
     from game_analytics.health.records import record_dag_run_outcome
     from game_analytics.warehouse.client import airflow_bigquery_client
 
-    if skip_point(f"dag_run_outcome.{state}"):
+    if skip_point(f"dag_run_outcome.{context['dag'].dag_id}.{state}"):
         return
     settings = load_settings()
     ti, dag_run = context.get("ti"), context.get("dag_run")
@@ -66,6 +66,30 @@ def _record(context, state: str) -> None:
 
 def record_success(context) -> None:
     _record(context, "success")
+    _resolve_a_day_beyond_the_horizon(context)
+
+
+def _resolve_a_day_beyond_the_horizon(
+    context, settings: Settings | None = None, client=None, now: datetime | None = None
+) -> None:
+    """A successful run of a day older than the alert horizon (a backfill) fixes that day's failure, which no health
+    run measures any more: its expired (or firing) ``airflow_dag_failed`` resolves here. Best effort, logged."""
+    from game_analytics.health.alert_store import evaluate_alerts
+    from game_analytics.health.measure import Measurement
+    from game_analytics.health.metrics import horizon_start
+    from game_analytics.health.run import measured_instant
+    from game_analytics.warehouse.client import airflow_bigquery_client
+
+    settings, day = settings or load_settings(), _run_day(context)
+    now = measured_instant(now or datetime.now(UTC))
+    if day is None or day >= horizon_start(now, settings.alert_horizon_days):
+        return  # no day, or one the health runs measure (and resolve) themselves
+    fixed = Measurement("dag_run_failed", failure_subject(context["dag"].dag_id, day), 0.0)
+    try:
+        evaluate_alerts(client or airflow_bigquery_client(settings), settings, now, [fixed],
+                        lambda body: send(settings, body), only_rules={DAG_FAILURE_RULE})  # fmt: skip
+    except Exception:  # noqa: BLE001 - a callback is best effort; the alert stays listed as expired
+        log.exception("could not resolve %s after its successful run", fixed.subject)
 
 
 def record_failure(context) -> None:

@@ -13,8 +13,8 @@ Per rule and subject, on the subject's latest measurement:
   whose metrics are now complete): ``resolved`` notification;
 - firing, not measured, and its subject names a day older than the horizon (``horizon_start``: the measurements
   cover the days from it on, GA_ALERT_HORIZON_DAYS): nobody fixed it, it only left the measured days, so it is
-  not resolved: ``expired`` (one notification saying so; the health page lists expired alerts). An expired subject
-  measured again (the horizon widened) fires again or resolves like any other.
+  not resolved: ``expired`` (one notification saying so, none for a warning; the health page lists them). An
+  expired subject measured again (the horizon widened) fires again or resolves like any other.
 
 Notification ids are deterministic, ``<rule>|<subject>|<fired_at iso>|<kind>[|<n>]`` (n: the reminder's number,
 whole reminder intervals since fired_at), so computing the same step twice gives the same ids and the outbox stores
@@ -197,7 +197,8 @@ def _expired(rule: Rule, state: AlertState, now: datetime, horizon_start: date) 
         f"GA_ALERT_HORIZON_DAYS); it stops notifying and stays listed on the health page. Last: {state.message}"
     )
     expired = replace(state, status=EXPIRED, message=message, resolved_at=None, updated_at=now)
-    return expired, EXPIRED
+    # A warning (a warned check) is rarely "fixed": it expires listed on the page, without a notification.
+    return expired, (None if rule.severity == "warning" else EXPIRED)
 
 
 def _notification(

@@ -28,6 +28,7 @@ class HealthReport:
     notifications_created: int = 0
     notifications_delivered: int = 0
     outcomes_reconciled: list[str] = field(default_factory=list)  # "<dag> <run_id> <state>" recorded from Airflow
+    reconciled_with_airflow: bool = False  # False: Airflow's runs were not available to this run
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
 
@@ -63,6 +64,8 @@ def run_health_check(
     laps = Laps(timings)
     reconciled = reconcile_outcomes(client, settings, now, airflow_runs or [])
     laps.lap("reconcile")
+    if airflow_runs is None:
+        log.warning("no runs from Airflow: outcomes not reconciled (measured from the recorded ones alone)")
     refresh_event_volume(client, settings, now)
     laps.lap("event_volume")
     measurements = measure(client, settings, now, kafka_config)
@@ -78,6 +81,7 @@ def run_health_check(
         notifications_created=alerts.created,
         notifications_delivered=alerts.delivered,
         outcomes_reconciled=[f"{r.dag_id} {r.run_id} {r.state}" for r in reconciled],
+        reconciled_with_airflow=airflow_runs is not None,
         seconds=round(time.monotonic() - started, 3),
         timings=timings,
     )

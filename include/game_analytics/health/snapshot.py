@@ -80,7 +80,7 @@ class HealthSnapshot:
     runs: dict[date, DailyRun] = field(default_factory=dict)  # the latest finished run of each day D
     checks: list[CheckResult] = field(default_factory=list)
     alerts: list[FiringAlert] = field(default_factory=list)
-    expired: list[FiringAlert] = field(default_factory=list)  # older than the horizon, not fixed, not notified
+    expired: list[FiringAlert] = field(default_factory=list)  # older than the horizon, not fixed (expired lately)
 
     def value(self, metric: str, subject: str = "") -> float | None:
         return self.measurements.get(metric, {}).get(subject)
@@ -106,7 +106,8 @@ def _timestamp(value: datetime, round_up: bool = False) -> str:
 def read_snapshot(client, settings: Settings, now: datetime) -> HealthSnapshot:
     """Everything the page shows as of ``now`` (timezone-aware UTC)."""
     snapshot = read_metrics_snapshot(client, settings, now)
-    snapshot.expired = _alerts_with_status(client, settings, "expired")
+    expired_since = (now - timedelta(days=settings.alert_horizon_days)).astimezone(UTC).isoformat()
+    snapshot.expired = _alerts_with_status(client, settings, "expired", updated_since=expired_since)
     _read_volume(client, settings, snapshot)
     _read_runs_and_checks(client, settings, snapshot)
     return snapshot
@@ -120,7 +121,8 @@ def read_metrics_snapshot(client, settings: Settings, now: datetime) -> HealthSn
     return snapshot
 
 
-def _alerts_with_status(client, settings: Settings, status: str) -> list[FiringAlert]:
+def _alerts_with_status(client, settings: Settings, status: str, updated_since: str = "") -> list[FiringAlert]:
+    """The alerts of ``status`` (the expired ones: those that expired since ``updated_since``)."""
     return [
         FiringAlert(
             rule=row["rule"],
@@ -131,7 +133,9 @@ def _alerts_with_status(client, settings: Settings, status: str) -> list[FiringA
             message=row["message"] or "",
             fired_at=row["fired_at"],
         )
-        for row in query_rows(client, render_sql("alert_state/with_status.sql", settings, status=status))
+        for row in query_rows(
+            client, render_sql("alert_state/with_status.sql", settings, status=status, updated_since=updated_since)
+        )
     ]
 
 

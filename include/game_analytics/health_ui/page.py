@@ -104,8 +104,8 @@ def _expired(snapshot: HealthSnapshot, runbooks_url: str) -> str:
     )
     return (
         '<section class="card alerts" style="margin-bottom:12px"><h2>Older than the alert horizon, not fixed '
-        f'(GA_ALERT_HORIZON_DAYS; no longer notified)</h2><ul data-expired-count="{len(snapshot.expired)}">'
-        f"{items}</ul></section>"
+        "(expired in the last GA_ALERT_HORIZON_DAYS days; no longer notified)</h2>"
+        f'<ul data-expired-count="{len(snapshot.expired)}">{items}</ul></section>'
     )
 
 
