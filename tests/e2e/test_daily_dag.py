@@ -162,7 +162,12 @@ def test_lost_callback_writes_are_recorded_from_airflow_run_states(loaded):
     try:
         client.query(f"DELETE FROM {outcomes} WHERE run_id = '{runs[saturday]['dag_run_id']}'").result()
         CRASH_AT_FILE.write_text(f"skip:dag_run_outcome.{DAILY_DAG}.success")
-        airflow_cli("tasks", "clear", DAILY_DAG, "-t", "^trigger_ml_training$", "-s", saturday, "-e", saturday, "-y")
+        cleared = api.post(
+            f"/api/v2/dags/{DAILY_DAG}/clearTaskInstances",
+            {"dry_run": False, "only_failed": False, "dag_run_id": runs[saturday]["dag_run_id"],
+             "task_ids": ["trigger_ml_training"]},
+        )  # fmt: skip
+        assert [ti["task_id"] for ti in cleared["task_instances"]] == ["trigger_ml_training"], cleared
         assert api.wait_for_run(DAILY_DAG, runs[saturday]["dag_run_id"], timeout=300)["state"] == "success"
         deadline = time.monotonic() + 120
         while CRASH_AT_FILE.exists() and time.monotonic() < deadline:  # the dag-processor runs the callback
