@@ -98,3 +98,22 @@ def test_both_paths_give_every_message_the_same_row_and_text():
     texts = {row[-1] for row in fast if row[3] == "malformed_json"}
     assert "not strict JSON: NaN is not a JSON value (NaN and Infinity are not JSON)" in texts
     assert "not strict JSON: a trailing comma is not JSON" in texts
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _event("", BASE.replace('"event_id"', '"event\\u005fid"')),  # an escaped key is the same key
+        _event(', "parameters": {"level_id": 3}, "session_id": null, "session_id": "s"'),
+        _event(', "parameters": {"level_id": -0}'),
+        _event(', "parameters": {"level_id": 1.0E3}'),
+        _event(', "parameters": {"level_id": "x", "level_id": 4}'),
+        _event(', "parameters": {"price_usd": 1e308, "x": [1e400, 123456789012345678901234567890]}',
+               BASE.replace("1001", "2001")),
+        _event(', "parameters": {"level_id": 3}, "platform": "\\u0000", "user_id": "\\ud83d\\ude00"'),
+        _event(', "parameters": {"level_id": 3}, "x": "\t"'),  # a raw control character in a string
+        _event(', "parameters": {"level_id": 3}', BASE.replace("Z", ".123456789+14:00")),
+    ],
+)  # fmt: skip
+def test_both_paths_agree_on_json_edge_cases(value):
+    assert _checked([value], True) == _checked([value], False)
