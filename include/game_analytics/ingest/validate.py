@@ -44,7 +44,7 @@ from game_analytics.ingest.fast_path import TYPED_STRUCTURE, strictly_typed
 REQUIRED = tuple(REQUIRED_FIELDS)
 _FIELDS = REQUIRED + ("parameters",) + OPTIONAL_STRINGS
 # The two parameters the rules read, as paths of their own: read in the same parse as the fields.
-_PARAMETERS = {"level_id": "level_id", "price_usd": "price"}
+_PARAMETERS = ("level_id", "price_usd")
 # One parse per message: json_extract with a list of paths gives each field's JSON (SQL NULL when absent).
 _PATHS = "[" + ", ".join([f"'$.\"{f}\"'" for f in _FIELDS] + [f'\'$."parameters"."{p}"\'' for p in _PARAMETERS]) + "]"
 
