@@ -58,6 +58,21 @@ recent_events AS (
     GROUP BY event_date
 ),
 
+{# The outcomes of twice the horizon, read once: the first day the daily DAG ran (expected_from) looks that far
+   back, everything else only at the horizon's (outcomes). A small table: a few rows a day. #}
+outcomes_read AS (
+    SELECT
+        dag_id,
+        run_id,
+        day,
+        state,
+        finished_at
+    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
+    WHERE
+        finished_at > TIMESTAMP(DATE_SUB({{ today }}, INTERVAL {{ 2 * horizon_days }} DAY))
+        AND finished_at <= {{ now_ts }}
+),
+
 outcomes AS (
     SELECT
         dag_id,
@@ -67,8 +82,8 @@ outcomes AS (
         finished_at,
         IF(dag_id = {{ daily_dag | sql_string }} AND day IS NOT NULL, CONCAT(dag_id, '@', CAST(day AS STRING)), dag_id)
             AS subject
-    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
-    WHERE finished_at > TIMESTAMP({{ horizon_start }}) AND finished_at <= {{ now_ts }}
+    FROM outcomes_read
+    WHERE finished_at > TIMESTAMP({{ horizon_start }})
 ),
 
 daily_successes AS (
@@ -115,15 +130,12 @@ event_days AS (
     WHERE event_date BETWEEN DATE_SUB({{ today }}, INTERVAL 3 DAY) AND DATE_SUB({{ today }}, INTERVAL 1 DAY)
 ),
 
-{# The days a daily run is expected for: from the first day the daily DAG ran, looked for over twice the horizon
-   (a small table: a few rows a day), so that day does not move forward while the days after it are watched. #}
+{# The days a daily run is expected for: from the first day the daily DAG ran, looked for over twice the horizon,
+   so that day does not move forward while the days after it are watched. #}
 expected_from AS (
     SELECT COALESCE(MIN(day), DATE_SUB({{ today }}, INTERVAL 3 DAY)) AS first_day
-    FROM `{{ project }}.{{ dataset }}.dag_run_outcomes`
-    WHERE
-        finished_at > TIMESTAMP(DATE_SUB({{ today }}, INTERVAL {{ 2 * horizon_days }} DAY))
-        AND finished_at <= {{ now_ts }}
-        AND dag_id = {{ daily_dag | sql_string }}
+    FROM outcomes_read
+    WHERE dag_id = {{ daily_dag | sql_string }}
 ),
 
 {# Each shard's rate over all its attempts (tries run one after the other): their rates weighted by their seconds,

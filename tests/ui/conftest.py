@@ -40,11 +40,17 @@ def seeded(airflow_stack):
 
     Planted at the session's now: the page reads as of the api-server's clock, so the rows must be recent.
     """
+    yield from planted(seeding)
+
+
+def planted(seed_module):
+    """(warehouse, seed) with ``seed_module``'s rows (tests.ui.seed, tests.ui.kpi_seed: build, plant, restore) planted
+    at now in the dataset the api-server reads, and what they replaced put back afterwards: a fixture's body."""
     settings = load_settings()
     client = bigquery_client(settings)
     create_dataset_and_tables(client, settings)
     warehouse = Warehouse(client, settings)
-    seed = seeding.build(datetime.now(UTC))
-    replaced = seeding.plant(warehouse, seed)
+    seed = seed_module.build(datetime.now(UTC))
+    replaced = seed_module.plant(warehouse, seed)
     yield warehouse, seed
-    seeding.restore(warehouse, seed, replaced)
+    seed_module.restore(warehouse, seed, replaced)

@@ -9,17 +9,15 @@ printed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
-from game_analytics.config import load_settings
 from game_analytics.kpi_ui import KPI_PAGE_PATH
-from game_analytics.warehouse.client import bigquery_client
-from game_analytics.warehouse.schema import create_dataset_and_tables
 from tests.sql.rows import Warehouse
 from tests.ui import kpi_seed, test_browser
+from tests.ui.conftest import planted
 from tests.ui.test_browser import console_errors, log_in, open_from_nav, screenshots, wait_for
 
 pytestmark = pytest.mark.airflow_e2e
@@ -31,14 +29,7 @@ PAGE, API = f"{KPI_PAGE_PATH}/", f"{KPI_PAGE_PATH}/api/kpis"
 
 @pytest.fixture(scope="module")
 def kpi_seeded(airflow_stack):
-    settings = load_settings()
-    client = bigquery_client(settings)
-    create_dataset_and_tables(client, settings)
-    warehouse = Warehouse(client, settings)
-    seed = kpi_seed.build(datetime.now(UTC))
-    replaced = kpi_seed.plant(warehouse, seed)
-    yield warehouse, seed
-    kpi_seed.restore(warehouse, seed, replaced)
+    yield from planted(kpi_seed)
 
 
 def get(server: str, path: str, token: str | None = None, **kwargs) -> httpx.Response:

@@ -74,22 +74,35 @@ def _resolve_a_day_beyond_the_horizon(
 ) -> None:
     """A successful run of a day older than the alert horizon (a backfill) fixes that day's failure, which no health
     run measures any more: its expired (or firing) ``airflow_dag_failed`` resolves here. Best effort, logged."""
-    from game_analytics.health.alert_store import evaluate_alerts
-    from game_analytics.health.measure import Measurement
     from game_analytics.health.metrics import horizon_start
     from game_analytics.health.run import measured_instant
-    from game_analytics.warehouse.client import airflow_bigquery_client
 
     settings, day = settings or load_settings(), _run_day(context)
     now = measured_instant(now or datetime.now(UTC))
     if day is None or day >= horizon_start(now, settings.alert_horizon_days):
         return  # no day, or one the health runs measure (and resolve) themselves
-    fixed = Measurement("dag_run_failed", failure_subject(context["dag"].dag_id, day), 0.0)
+    subject = failure_subject(context["dag"].dag_id, day)
     try:
-        evaluate_alerts(client or airflow_bigquery_client(settings), settings, now, [fixed],
-                        lambda body: send(settings, body), only_rules={DAG_FAILURE_RULE})  # fmt: skip
+        _evaluate_dag_failed(settings, client, now, subject, 0.0)
     except Exception:  # noqa: BLE001 - a callback is best effort; the alert stays listed as expired
-        log.exception("could not resolve %s after its successful run", fixed.subject)
+        log.exception("could not resolve %s after its successful run", subject)
+
+
+def _evaluate_dag_failed(settings: Settings, client, now: datetime, subject: str, value: float) -> None:
+    """``airflow_dag_failed`` alone, for one subject measured at ``value`` (1: failed, 0: a good run), through the
+    lifecycle (a partial evaluation: nothing else resolves), delivered through the notifier's channels."""
+    from game_analytics.health.alert_store import evaluate_alerts
+    from game_analytics.health.measure import Measurement
+    from game_analytics.warehouse.client import airflow_bigquery_client
+
+    evaluate_alerts(
+        client or airflow_bigquery_client(settings),
+        settings,
+        now,
+        [Measurement("dag_run_failed", subject, value)],
+        lambda body: send(settings, body),
+        only_rules={DAG_FAILURE_RULE},
+    )
 
 
 def record_failure(context) -> None:
@@ -125,24 +138,14 @@ def fire_dag_failed(context, settings: Settings, client=None, now: datetime | No
     notifies once (nothing while that subject's alert is already firing) and the health DAG resolves it after a
     successful run of the same subject. The alert state lives in the warehouse: when that cannot be reached, which
     is also when the health DAG fails, the failure is sent directly instead (one notification per failed run)."""
-    from game_analytics.health.alert_store import evaluate_alerts
-    from game_analytics.health.measure import Measurement
     from game_analytics.health.run import measured_instant
-    from game_analytics.warehouse.client import airflow_bigquery_client
 
     now = measured_instant(now or datetime.now(UTC))
-    failed = Measurement("dag_run_failed", failure_subject(context["dag"].dag_id, _run_day(context)), 1.0)
+    subject = failure_subject(context["dag"].dag_id, _run_day(context))
     try:
-        evaluate_alerts(
-            client or airflow_bigquery_client(settings),
-            settings,
-            now,
-            [failed],
-            lambda body: send(settings, body),
-            only_rules={DAG_FAILURE_RULE},
-        )
+        _evaluate_dag_failed(settings, client, now, subject, 1.0)
     except Exception:  # noqa: BLE001 - no alert state without the warehouse: never stay silent on a failure
-        log.exception("alert state unavailable; sending the failure of %s directly", failed.subject)
+        log.exception("alert state unavailable; sending the failure of %s directly", subject)
         send(settings, dag_failure_payload(context, settings, now))
 
 

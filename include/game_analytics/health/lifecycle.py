@@ -156,13 +156,10 @@ def _next(
     reminder_every: timedelta | None,
 ) -> tuple[AlertState | None, str | None]:
     """The subject's next state (None: unchanged, nothing to write) and the kind of notification it sends."""
-    firing = state is not None and state.status in (FIRING, EXPIRED)  # an expired one measured again
-    if value is not None and rule.fires(value) and state is not None and state.status == EXPIRED:
-        state = None  # back within the horizon and still failing: it fires again
-        firing = False
+    firing = state is not None and state.status == FIRING
     if value is not None and rule.fires(value):
         message = rule.render(subject, value)
-        if not firing:
+        if not firing:  # new, resolved, or expired and measured again (the horizon widened): it starts firing
             started = AlertState(
                 rule.name, subject, FIRING, rule.severity, value, rule.threshold, message, now, None, now, now
             )
@@ -178,8 +175,8 @@ def _next(
             updated_at=now,
         )
         return kept, REMINDER if due else None
-    if not firing:
-        return None, None  # healthy and not firing: no row for every healthy subject
+    if not firing and (state is None or state.status != EXPIRED):
+        return None, None  # healthy and not firing: no row for every healthy subject (an expired one resolves)
     message = (
         f"resolved: {rule.metric}{f' of {subject}' if subject else ''} is {value:g} (threshold {rule.threshold:g})"
         if value is not None
