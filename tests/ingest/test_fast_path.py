@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
+from game_analytics.events.contract import MAX_MESSAGE_BYTES
 from game_analytics.ingest.batch import Messages, _columns
 from game_analytics.ingest.fast_path import strictly_typed
 from game_analytics.ingest.validate import check_batch
@@ -70,18 +71,27 @@ VALUES = VALID + [value for value, _, _ in REFUSED]
 
 def _checked(values: list[bytes], fast: bool) -> list[tuple]:
     messages = Messages("t", values, [None] * len(values), [0] * len(values), list(range(len(values))))
-    batch_in, _ = _columns(messages, None, SCHEMAS)
+    batch_in, decoded = _columns(messages, None, SCHEMAS)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    check_batch(con, batch_in, NOW, timedelta(days=7), fast=fast)
+    check_batch(con, batch_in, decoded.framed, NOW, timedelta(days=7), fast=fast)
     return con.execute("SELECT * FROM checked ORDER BY idx").fetchall()
 
 
 def test_the_fast_path_takes_strictly_typed_objects_only():
     messages = Messages("t", VALUES, [None] * len(VALUES), [0] * len(VALUES), list(range(len(VALUES))))
-    batch_in, _ = _columns(messages, None, SCHEMAS)
-    typed = strictly_typed(batch_in.column("v").combine_chunks()).to_pylist()
+    batch_in, decoded = _columns(messages, None, SCHEMAS)
+    typed = strictly_typed(decoded.framed, batch_in.column("v").combine_chunks()).to_pylist()
     assert typed == [True] * len(VALID) + [is_typed for _, is_typed, _ in REFUSED]
+
+
+def test_a_message_rejected_when_decoding_is_not_typed_though_msgspec_reads_it():
+    """Its bytes are still among the decoded texts; the column's null is what counts."""
+    oversize = _event(', "parameters": {"level_id": 3}' + " " * MAX_MESSAGE_BYTES)  # valid JSON, over the limit
+    values = [VALID[0], oversize]
+    batch_in, decoded = _columns(Messages("t", values, [None] * 2, [0] * 2, [0, 1]), None, SCHEMAS)
+    assert [r.reason for r in decoded.rejections] == ["oversize"]
+    assert strictly_typed(decoded.framed, batch_in.column("v").combine_chunks()).to_pylist() == [True, False]
 
 
 @pytest.mark.parametrize("fast", [True, False])

@@ -177,11 +177,11 @@ def test_any_batch_is_prepared_and_every_message_accounted_for(tmp_path_factory,
 @given(values=messages)
 def test_the_fast_path_gives_every_message_the_precise_paths_row(values):
     batch = Messages("t", values, [None] * len(values), [0] * len(values), list(range(len(values))))
-    batch_in, _ = _columns(batch, None, SCHEMAS)
+    batch_in, decoded = _columns(batch, None, SCHEMAS)
     checked = []
     for fast in (True, False):
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        check_batch(con, batch_in, NOW, timedelta(days=7), fast=fast)
+        check_batch(con, batch_in, decoded.framed, NOW, timedelta(days=7), fast=fast)
         checked.append(con.execute("SELECT * FROM checked ORDER BY idx").fetchall())
     assert checked[0] == checked[1]

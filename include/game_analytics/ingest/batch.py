@@ -145,7 +145,7 @@ def _prepare(
 ) -> tuple[list[Rejection], int]:
     """Table ``checked`` and view ``good`` for the messages at ``positions``; (decoding's rejections, Avro count)."""
     batch_in, decoded = _columns(messages, positions, schemas)
-    check_batch(con, batch_in, ingested_at, retention)
+    check_batch(con, batch_in, decoded.framed, ingested_at, retention)
     enrich_batch(con, messages.topic, ingested_at, materialize)
     return decoded.rejections, decoded.avro
 

@@ -24,7 +24,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -64,6 +64,8 @@ class Decoded:
     column: pa.LargeStringArray
     rejections: list[Rejection]
     avro: int = 0
+    # The bytes each entry of ``column`` is laid over, one per message (an Avro message's JSON; b"" for none).
+    framed: list[bytes] = field(default_factory=list)
 
     @property
     def kept(self) -> list[int]:
@@ -209,7 +211,7 @@ def decode_values(values: list[bytes | None], schemas: Mapping[int, Any] = SCHEM
         valid[[r.index for r in bad]] = False
         rejections = sorted([*rejections, *bad], key=lambda r: r.index)
         column = _column(offsets, data, valid)
-    return Decoded(column, rejections, avro=len(framed))
+    return Decoded(column, rejections, avro=len(framed), framed=texts)
 
 
 def text_or_base64(value: bytes | None) -> tuple[str | None, str | None]:

@@ -7,7 +7,7 @@ real batch is valid, and for those the types and the strictness can be settled a
 
 1. :func:`strictly_typed` decodes each message with msgspec, a strict JSON parser (no NaN, Infinity, trailing
    commas or lone surrogates), into the contract's JSON types: the required fields present with their types, the
-   optional ones strings or null, ``parameters`` any JSON. About 0.7 µs a message, and nothing it builds outlives
+   optional ones strings or null, ``parameters`` any JSON. About 0.6 µs a message, and nothing it builds outlives
    the call. A message it refuses is not judged here, only left to the precise path.
 2. :func:`~game_analytics.ingest.validate.accepted_sql` reads the strictly typed messages with DuckDB's
    ``from_json`` (one parse into typed columns) and applies the other rules with the precise path's own
@@ -20,6 +20,8 @@ message by message (``tests/ingest/test_fast_path.py``, and the fuzz test's batc
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import msgspec
 import numpy as np
@@ -58,25 +60,23 @@ TYPED_STRUCTURE = (
 )
 
 
-def strictly_typed(column: pa.LargeStringArray) -> pa.BooleanArray:
+def strictly_typed(texts: Sequence[bytes], column: pa.LargeStringArray) -> pa.BooleanArray:
     """Per message of ``column``: True when it is one strict JSON object with the contract's types (see above);
     False for a null (a message rejected when decoding) and for anything msgspec refuses.
 
-    The texts are read in place, as slices of the column's buffer; numpy and Arrow buffers only (``pa.array`` would
-    import pandas on its first call)."""
-    count = len(column)
-    bitmap, offsets, data = column.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64, count=count + 1, offset=column.offset * 8).tolist()
-    text = memoryview(data or b"")
-    decode, typed = _DECODE, []
-    for i, (start, end) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+    ``texts`` are the bytes the column is laid over, one per message (:attr:`.decode.Decoded.framed`): decoding
+    them as they are costs a quarter less than slicing each out of the column's buffer. Only numpy and Arrow
+    buffers are built (``pa.array`` would import pandas on its first call)."""
+    typed, decode = bytearray(len(texts)), _DECODE
+    for i, text in enumerate(texts):
         try:
-            decode(text[start:end])
+            decode(text)
         except (msgspec.DecodeError, RecursionError):  # RecursionError: nested deeper than msgspec goes
             continue
-        typed.append(i)
-    mask = np.zeros(count, dtype=bool)
-    mask[typed] = True
-    if bitmap is not None:  # a null's bytes may still be there: it is not typed
-        mask &= np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")[column.offset :][:count] == 1
-    return pa.Array.from_buffers(pa.bool_(), count, [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+        typed[i] = 1
+    mask = np.frombuffer(typed, dtype=bool)
+    bitmap = column.buffers()[0]
+    if bitmap is not None:  # a null's bytes are still in ``texts``: it is not typed
+        valid = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")[column.offset :][: len(mask)]
+        mask = mask & (valid == 1)
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])

@@ -20,6 +20,7 @@ such a token and :func:`~game_analytics.ingest.decode.strictness_problem` decide
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import duckdb
@@ -272,14 +273,17 @@ def _accept(con, batch_in: pa.Table, typed: pa.BooleanArray | None, ingested_at:
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {accepted_sql(ingested_at, retention)}")
 
 
-def check_batch(con, batch_in: pa.Table, ingested_at: datetime, retention: timedelta, fast: bool = True) -> None:
-    """Fill the DuckDB table ``checked``: every message of ``batch_in``, with its reason (NULL when valid).
+def check_batch(
+    con, batch_in: pa.Table, texts: Sequence[bytes], ingested_at: datetime, retention: timedelta, fast: bool = True
+) -> None:
+    """Fill the DuckDB table ``checked``: every message of ``batch_in``, with its reason (NULL when valid);
+    ``texts`` are the bytes its column ``v`` is laid over (:attr:`.decode.Decoded.framed`).
 
     The fast path takes the valid messages it can vouch for; the precise path judges the rest (``batch_rest``),
     and only those can be lenient JSON (the fast path's parser is strict). Without ``fast`` (tests compare the
     two), or should DuckDB refuse a message msgspec took (both are JSON parsers; none is known), the precise path
     judges the whole batch."""
-    typed = strictly_typed(batch_in.column("v").combine_chunks()) if fast else None
+    typed = strictly_typed(texts, batch_in.column("v").combine_chunks()) if fast else None
     try:
         _accept(con, batch_in, typed, ingested_at, retention)
     except (duckdb.InvalidInputException, duckdb.ConversionException):
