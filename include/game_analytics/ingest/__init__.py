@@ -41,6 +41,7 @@ are appended again and the daily de-duplication keeps one copy of each. Resettin
 offsets does not rewind a group (the warehouse offset wins); delete its `ingestion_offsets` rows too.
 """
 
-from game_analytics.ingest.run import CRASH_POINTS, IngestionReport, run_ingestion
+from game_analytics.ingest.report import IngestionReport
+from game_analytics.ingest.run import CRASH_POINTS, run_ingestion
 
 __all__ = ["CRASH_POINTS", "IngestionReport", "run_ingestion"]

@@ -25,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from game_analytics.config import Settings
+from game_analytics.ingest.report import IngestionReport
 from game_analytics.warehouse.rows import literal_rows, sql_literal, write_rows
 from game_analytics.warehouse.sql_templates import render_sql
 
 if TYPE_CHECKING:
     from game_analytics.ingest.batch import PreparedBatch
-    from game_analytics.ingest.run import IngestionReport
 
 log = logging.getLogger(__name__)
 

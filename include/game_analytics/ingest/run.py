@@ -37,7 +37,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from game_analytics.config import Settings
@@ -47,6 +47,7 @@ from game_analytics.ingest.batch import PreparedBatch, prepare_batch
 from game_analytics.ingest.consumer import Tracker, collect, open_consumer
 from game_analytics.ingest.dlq import DeadLetterProducer
 from game_analytics.ingest.loader import LoadResult, WarehouseLoader
+from game_analytics.ingest.report import IngestionReport
 from game_analytics.ingest.schema_registry import writer_schemas
 from game_analytics.kafka_connection import consumer_group
 from game_analytics.laps import Laps
@@ -56,37 +57,6 @@ log = logging.getLogger(__name__)
 
 CRASH_POINTS = ("mid_batch", "after_staging", "after_warehouse_commit", "during_kafka_commit", "after_kafka_commit")
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # caught_up_at of a partition that has not caught up yet
-
-
-@dataclass
-class IngestionReport:
-    topic: str
-    consumer_group: str
-    run_id: str = ""
-    shard: int = 0  # which of the run's shards this report is (it read the partitions p % shards == shard)
-    shards: int = 1
-    try_number: int = 1  # the Airflow try (with run_id and shard, the key of the attempt's ingestion_runs row)
-    started_at: str = ""  # ISO-8601 UTC, as XCom carries it
-    finished_at: str = ""
-    batches: int = 0
-    consumed: int = 0
-    loaded: int = 0  # rows appended to `events` (an event_id sent twice: de-duplicated per day, daily DAG)
-    dead_lettered: int = 0  # rows added to `events_dlq`
-    # Consumed messages that added nothing, by why (consumed = loaded + dead_lettered + the two):
-    already_stored: int = 0  # valid, and already taken (offsets), or a repeat of an event_id within its batch
-    already_dead_lettered: int = 0  # invalid, and their dead letter (topic, partition, offset) already kept
-    rejected: int = 0  # invalid messages seen (dead-lettered now or before)
-    dead_lettered_by_reason: dict = field(default_factory=dict)  # reason code -> rows this run added to `events_dlq`
-    avro: int = 0
-    consumer_lag: int | None = None
-    seconds: float = 0.0
-    events_per_second: float = 0.0
-    stopped_because: str = ""
-    partitions: dict = field(default_factory=dict)  # partition -> next_offset, caught_up_at, lag
-    timings: dict = field(default_factory=dict)  # seconds spent per phase, summed over batches
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _consumer_lag(consumer, tracker: Tracker) -> dict[int, int | None]:
