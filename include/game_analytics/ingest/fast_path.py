@@ -13,8 +13,9 @@ real batch is valid, and for those the types and the strictness can be settled a
    outlives the call. A message it refuses is not judged here, only left to the precise path.
 2. :func:`~game_analytics.ingest.validate.accepted_sql` reads the strictly typed messages with DuckDB's
    ``from_json`` (one parse into typed columns) and applies the remaining rules (the ids' lengths, the
-   timestamp's form and window) with the precise path's own expressions. A message that passes is valid, with the values the precise path gives it: both read it with
-   DuckDB's parser, which takes the first of repeated keys in both forms, and msgspec checked every occurrence.
+   timestamp's form and window) with the precise path's own expressions. A message that passes is valid, with
+   the values the precise path gives it: both read it with DuckDB's parser, which takes the first of repeated
+   keys in both forms, and msgspec checked every occurrence.
 3. Every other message goes through the precise path, which alone writes reasons and their texts.
 
 So the fast path can only move a valid message from one path to the other; the tests compare the two paths
@@ -37,7 +38,6 @@ from game_analytics.events.contract import (
     PURCHASE_TYPES,
     REQUIRED_FIELDS,
 )
-
 
 _INT64_MAX = 2**63 - 1
 _REQUIRED_STRINGS = [("event_id", str), ("user_id", str), ("timestamp", str)]
