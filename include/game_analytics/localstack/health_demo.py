@@ -64,6 +64,29 @@ def _produce_recent(env: dict[str, str], settings: Settings, bad_rate: float, se
     return produce(messages, kafka_config_from_env(settings.kafka_conn_id, env), settings.raw_topic)
 
 
+def summarise_firing(firing: list[str]) -> str:
+    """The alerts firing, one entry per rule: a rule's subjects of one check on many days (``table.check@day``) as
+    that check with its count of days and their range, so thirty days of one warning read as one line."""
+    if not firing:
+        return "nothing"
+    by_rule: dict[str, list[str]] = {}
+    for alert in firing:
+        rule, _, subject = alert.partition("[")
+        by_rule.setdefault(rule, []).append(subject.removesuffix("]"))
+    parts = []
+    for rule, subjects in by_rule.items():
+        days: dict[str, list[str]] = {}
+        for subject in filter(None, subjects):
+            name, _, day = subject.partition("@")
+            days.setdefault(name, []).extend([day] if day else [])
+        listed = [
+            f"{name} on {len(on)} days, {min(on)} to {max(on)}" if len(on) > 1 else f"{name}@{on[0]}" if on else name
+            for name, on in days.items()
+        ]
+        parts.append(f"{rule} ({'; '.join(listed)})" if listed else rule)
+    return ", ".join(parts)
+
+
 def _ingest_then_check(api: AirflowApi, say) -> list[str]:
     """One ingestion run, then one health run; the alerts firing after it."""
     for dag_id in (INGEST_DAG, HEALTH_DAG):
@@ -72,7 +95,7 @@ def _ingest_then_check(api: AirflowApi, say) -> list[str]:
             raise RuntimeError(f"{dag_id} run {run['dag_run_id']} ended {run['state']}; see its task logs")
     report = api.xcom(HEALTH_DAG, run["dag_run_id"], "check_health") or {}
     firing = report.get("firing", [])
-    say(f"  {HEALTH_DAG}: firing now: {', '.join(firing) or 'nothing'}")
+    say(f"  {HEALTH_DAG}: firing now: {summarise_firing(firing)}")
     return firing
 
 
