@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from game_analytics.events.contract import MAX_MESSAGE_BYTES
-from game_analytics.ingest.batch import Messages, _columns
+from game_analytics.ingest.batch import Messages, _columns, prepare_batch
 from game_analytics.ingest.fast_path import strictly_typed
 from game_analytics.ingest.validate import check_batch
 from game_analytics.schemas import SCHEMAS
@@ -39,6 +39,14 @@ VALID = [
     _event("", BASE.replace("1001", "3001")),
     _event(', "parameters": {"level_id": 3}, "event_id": "second"'),  # a repeated key: the first one counts
     b"  \n" + _event(', "parameters": {"level_id": 9223372036854775807}'),
+    # Where msgspec alone holds a rule (fast_path.py), the two parsers must agree: escaped keys, numbers at the limits.
+    _event(', "parameters": {"level\\u005fid": 3}'),
+    _event(', "parameters": {"level_id": -0}'),
+    _event(', "parameters": {"price_usd": 1e-400}', BASE.replace("1001", "2001")),
+    _event(', "parameters": {"price_usd": 1.7976931348623157e308}', BASE.replace("1001", "2001")),
+    _event(', "parameters": {"price_usd": 36893488147419103232}', BASE.replace("1001", "2001")),
+    _event(', "parameters": {"level_id": 3}', BASE.replace('"event_type"', '"event\\u005ftype"')),
+    _event(', "parameters": {"level_id": 3}, "event_type": 1001', BASE.replace(', "event_type": 1001', "")),
 ]
 # ... and messages it must leave to the precise path: (value, whether msgspec finds it strictly typed, the reason
 # the precise path gives it). A typed one is refused by the fast path's rules instead.
@@ -67,6 +75,8 @@ REFUSED = [
     (_event(', "parameters": {"price_usd": "0.99"}', BASE.replace("1001", "2001")), False, "invalid_price"),
     (_event(', "parameters": {"price_usd": -0.5}', BASE.replace("1001", "2001")), False, "invalid_price"),
     (_event(', "parameters": {"price_usd": 1e400}', BASE.replace("1001", "2001")), False, "invalid_price"),
+    (_event(', "parameters": {"price_usd": 1' + "0" * 309 + "}", BASE.replace("1001", "2001")), False, "invalid_price"),
+    (_event(', "parameters": {"level_id": 1E2}'), False, "invalid_level_id"),
     # Two event_types: the first counts (a valid level event), msgspec refuses the conflict.
     (_event(', "parameters": {"level_id": 3}, "event_type": 2001'), False, None),
     (b'{"event_id": "e1", "user_id": "u", "event_type": 1001, "timestamp": 5}', False, "wrong_type"),
@@ -99,6 +109,22 @@ def test_a_message_rejected_when_decoding_is_not_typed_though_msgspec_reads_it()
     batch_in, decoded = _columns(Messages("t", values, [None] * 2, [0] * 2, [0, 1]), None, SCHEMAS)
     assert [r.reason for r in decoded.rejections] == ["oversize"]
     assert strictly_typed(decoded.framed, batch_in.column("v").combine_chunks()).to_pylist() == [True, False]
+
+
+def test_a_message_that_is_not_utf8_is_malformed_json_and_the_batch_is_not_bisected(tmp_path):
+    """msgspec raises UnicodeDecodeError (not a DecodeError) on such bytes: decoding rejected the message, so the
+    fast path must not hand it to msgspec, or the whole batch is prepared again in halves to find it."""
+    latin1 = _event(', "parameters": {"level_id": 3}, "device_model": "cafX"').replace(b"cafX", b"caf\xe9")
+    values = [VALID[0], latin1, VALID[1]]
+    batch = prepare_batch(duckdb.connect(), Messages("t", values, [None] * 3, [0] * 3, [0, 1, 2]), NOW, str(tmp_path))
+    assert [(d.offset, d.reason) for d in batch.dead_letters] == [(1, "malformed_json")]
+    assert batch.valid == 2
+
+
+def test_the_texts_must_be_those_of_the_column():
+    batch_in, decoded = _columns(Messages("t", VALID[:2], [None] * 2, [0] * 2, [0, 1]), None, SCHEMAS)
+    with pytest.raises(ValueError, match="1 texts for a column of 2 messages"):
+        strictly_typed(decoded.framed[:1], batch_in.column("v").combine_chunks())
 
 
 @pytest.mark.parametrize("fast", [True, False])
