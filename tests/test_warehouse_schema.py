@@ -61,3 +61,14 @@ def test_setup_is_idempotent_partitions_by_date_and_describes_columns(warehouse,
         if table.day_column:
             assert stored.time_partitioning is not None and stored.time_partitioning.field == table.day_column
         assert {f.name: f.description for f in stored.schema} == table.columns, table.name
+
+
+def test_the_ddl_script_keeps_each_separator_out_of_a_trailing_comment(warehouse, settings):
+    """The tables' DDL is one script: a file that ends in a comment must not swallow the next statement."""
+    from game_analytics.warehouse.client import query_rows
+    from game_analytics.warehouse.schema import ddl_script
+
+    table = f"`{settings.bq_project}.{settings.bq_dataset}.ddl_probe`"
+    script = ddl_script([f"CREATE TABLE {table} (x INT64) -- a trailing comment", f"INSERT INTO {table} VALUES (1);"])
+    warehouse.query(script).result()
+    assert query_rows(warehouse, f"SELECT x FROM {table}") == [{"x": 1}]
