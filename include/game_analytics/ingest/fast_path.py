@@ -86,11 +86,6 @@ _TYPED = tuple(
     for code in EVENT_TYPES
 )
 assert REQUIRED_FIELDS["event_type"] is int and all(kind is str for _, kind in _REQUIRED_STRINGS), "the contract moved"
-assert {name for name, *_ in _REQUIRED_STRINGS + _OPTIONAL} | {"event_type", "parameters"} == {
-    *REQUIRED_FIELDS,
-    "parameters",
-    *OPTIONAL_STRINGS,
-}, "the contract moved"
 _DECODE = msgspec.json.Decoder(Union[_TYPED]).decode  # noqa: UP007 - a union built from a tuple
 # from_json's structure: the same fields, typed; parameters as JSON text (DuckDB's minified form, as json_extract).
 TYPED_STRUCTURE = (

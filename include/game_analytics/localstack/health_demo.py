@@ -16,6 +16,7 @@ from pathlib import Path
 
 from game_analytics.config import Settings
 from game_analytics.dag_defaults import HEALTH_DAG, INGEST_DAG
+from game_analytics.health.lifecycle import subject_day
 from game_analytics.health.rules import HEALTH_PAGE_PATH
 from game_analytics.localstack.airflow_api import AirflowApi
 
@@ -65,26 +66,29 @@ def _produce_recent(env: dict[str, str], settings: Settings, bad_rate: float, se
 
 
 def summarise_firing(firing: list[str]) -> str:
-    """The alerts firing, one entry per rule: a rule's subjects of one check on many days (``table.check@day``) as
-    that check with its count of days and their range, so thirty days of one warning read as one line."""
+    """The alerts firing (``rule[subject]``, as the health run lists them), one entry per rule: the subjects about
+    a day (:func:`~game_analytics.health.lifecycle.subject_day`) of one check, DAG or rule as that name with its
+    count of days and their range, so thirty days of one warning read as one line."""
     if not firing:
         return "nothing"
-    by_rule: dict[str, list[str]] = {}
+    by_rule: dict[str, dict[str, list[str]]] = {}
     for alert in firing:
         rule, _, subject = alert.partition("[")
-        by_rule.setdefault(rule, []).append(subject.removesuffix("]"))
+        subject = subject.removesuffix("]")
+        day = subject_day(subject)
+        name = subject.removesuffix(day.isoformat()).removesuffix("@") if day else subject
+        by_rule.setdefault(rule, {}).setdefault(name, []).extend([day.isoformat()] if day else [])
     parts = []
-    for rule, subjects in by_rule.items():
-        days: dict[str, list[str]] = {}
-        for subject in filter(None, subjects):
-            name, _, day = subject.partition("@")
-            days.setdefault(name, []).extend([day] if day else [])
-        listed = [
-            f"{name} on {len(on)} days, {min(on)} to {max(on)}" if len(on) > 1 else f"{name}@{on[0]}" if on else name
-            for name, on in days.items()
-        ]
+    for rule, names in by_rule.items():
+        listed = [_with_days(name, days) for name, days in names.items() if name or days]
         parts.append(f"{rule} ({'; '.join(listed)})" if listed else rule)
     return ", ".join(parts)
+
+
+def _with_days(name: str, days: list[str]) -> str:
+    if len(days) > 1:
+        return f"{name} on {len(days)} days, {min(days)} to {max(days)}".lstrip()
+    return "@".join(filter(None, [name, *days]))
 
 
 def _ingest_then_check(api: AirflowApi, say) -> list[str]:
