@@ -28,6 +28,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+# Named here so the dag-processor imports them once, not in every parse of this file (see game_analytics_daily.py):
+# the bigquery:// and gs:// assets' URI handlers, 1.1 of the 1.3 s of CPU a parse took.
+import airflow.providers.google.assets.bigquery  # noqa: F401
+import airflow.providers.google.assets.gcs  # noqa: F401
 import pendulum
 from airflow.sdk import DAG, task
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from game_analytics.config import load_settings
 from game_analytics.dag_defaults import DAILY_DAG, INGEST_DAG
 
@@ -45,3 +47,15 @@ def test_lineage_raw_topic_to_events_to_metrics_to_features_to_model(dagbag):
         f"gs://{s.features_bucket}/level_features"
     ]
     assert [a.uri for a in daily.get_task("trigger_ml_training").outlets] == [s.model_root]
+
+
+@pytest.mark.parametrize(("setting", "interval"), [("10", 10), ("300", 30)])
+def test_waiting_for_the_training_days_looks_as_often_as_the_other_sensors_at_most_every_30_s(
+    monkeypatch, setting, interval
+):
+    """A backfill's Sunday waits for its other days; they finish within minutes, so it looks every 30 s, or as often
+    as the other sensors (``GA_SENSOR_POKE_SECONDS``) when that is shorter (10 s on the local stack)."""
+    from game_analytics.daily.tasks import WaitForTrainingDays
+
+    monkeypatch.setenv("GA_SENSOR_POKE_SECONDS", setting)
+    assert WaitForTrainingDays().poke_interval == interval

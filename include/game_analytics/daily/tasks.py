@@ -20,6 +20,7 @@ from game_analytics.crash_points import crash_point
 from game_analytics.timetables import processed_day
 
 TRAINING_WEEKDAY = 6  # Sunday (date.weekday())
+TRAINING_WAIT_POKE_SECONDS = 30  # wait_for_training_days: the other days of a backfill finish within minutes
 
 
 def _query_job(task_id: str, sql_file: str, settings: Settings, **kwargs) -> BigQueryInsertJobOperator:
@@ -88,7 +89,8 @@ class WaitForTrainingDays(BaseSensorOperator):
     days whose runs had finished and miss the others (a backfill trained another model than day-by-day runs).
     A day that will not export in time (no run, a failed run, a run queued behind this one for want of a run slot)
     is not waited for: the sensor logs it with the reason and returns it (XCom ``days_without_features``).
-    Reschedule mode: no worker slot is held while waiting.
+    Reschedule mode: no worker slot is held while waiting; it looks every 30 s (``GA_SENSOR_POKE_SECONDS`` when
+    that is shorter: 10 s on the local stack).
 
     A ``BaseSensorOperator`` rather than ``@task.sensor``: the standard provider's ``PythonSensor`` behind that
     decorator logs a deprecation warning at every import (so at every DAG parse) in the pinned versions.
@@ -96,7 +98,7 @@ class WaitForTrainingDays(BaseSensorOperator):
 
     def __init__(self, *, task_id: str = "wait_for_training_days", **kwargs) -> None:
         kwargs.setdefault("mode", "reschedule")
-        kwargs.setdefault("poke_interval", 30)
+        kwargs.setdefault("poke_interval", min(TRAINING_WAIT_POKE_SECONDS, load_settings().sensor_poke_seconds))
         kwargs.setdefault("timeout", 6 * 3600)
         super().__init__(task_id=task_id, **kwargs)
 
