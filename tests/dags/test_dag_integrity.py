@@ -158,8 +158,8 @@ def test_parse_imports_no_ml_modules(path):
 def test_each_parse_imports_nothing_heavy_the_dag_processor_could_have_pre_imported(path):
     """The dag-processor re-parses each file every 30 s in a fresh fork: a heavy module first imported by the
     parse is paid every time (the daily DAG's parse took 3.7 s of CPU, 0.35 s once the BigQuery operator and the
-    gs:// asset handler were named in the file). Fails when a DAG stops naming such a module, or reaches a new one
-    through our code: name it in the DAG file (an ``airflow.*`` module that imports it)."""
+    bigquery:// and gs:// asset URI handlers were named in the file). Fails when a DAG stops naming such a module,
+    or reaches a new one through our code: name it in the DAG file (an ``airflow.*`` module that imports it)."""
     _, parsed = _parse_in_a_fresh_interpreter(path)
     heavy = _under(parsed, HEAVY_AT_PARSE)
     assert not heavy, f"parsing {path.name} imports, every time: {heavy[:10]}"
